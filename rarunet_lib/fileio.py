@@ -1,0 +1,50 @@
+"""Atomic file writing (NumPy-free, no TensorFlow): results, manifests, histories."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write_bytes", "atomic_write_json"]
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``.
+
+    A reader never sees a half-written file, and a crash leaves the old file.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> p = atomic_write_bytes(os.path.join(tempfile.mkdtemp(), "x.bin"), b"ok")
+    >>> p.read_bytes()
+    b'ok'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_json(path, obj, *, indent: int | None = 1) -> Path:
+    """Serialise ``obj`` as JSON and write it atomically (see :func:`atomic_write_bytes`).
+
+    Example
+    -------
+    >>> import tempfile, os, json
+    >>> p = atomic_write_json(os.path.join(tempfile.mkdtemp(), "x.json"), {"a": 1})
+    >>> json.loads(p.read_text())
+    {'a': 1}
+    """
+    return atomic_write_bytes(path, (json.dumps(obj, indent=indent) + "\n").encode())
