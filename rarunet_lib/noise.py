@@ -425,7 +425,7 @@ def make_noisy_labels(
     noisy = clean.astype(np.uint8)
     manifest: list[dict] = []
     misses = 0
-    for idx, kind, child in zip(chosen, assigned, child_seeds):
+    for idx, kind, child in zip(chosen, assigned, child_seeds, strict=False):
         child = int(child)
         try:
             out, info = corrupt(clean[idx], kind, alpha, seed=child, overlap=overlap, return_info=True)

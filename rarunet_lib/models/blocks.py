@@ -199,7 +199,7 @@ class ResPath(layers.Layer):
         self.out_bns = [layers.BatchNormalization(name=f"b{i}_out_bn", dtype=policy) for i in n]
 
     def _blocks(self):
-        return zip(self.short_convs, self.short_bns, self.main_convs, self.main_bns, self.out_bns)
+        return zip(self.short_convs, self.short_bns, self.main_convs, self.main_bns, self.out_bns, strict=False)
 
     def build(self, input_shape) -> None:
         shape = tuple(input_shape)
