@@ -31,7 +31,7 @@ book: $(STAMP)
 	@echo "Book written to _build/html/index.html (profile: $(RARUNET_PROFILE))"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check rarunet_lib tests benchmarks notebooks
+	$(VENV)/bin/ruff check .
 
 # pytest exits 5 when it collects nothing: report it rather than fail obscurely.
 unit: $(STAMP)
