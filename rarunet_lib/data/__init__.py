@@ -5,6 +5,16 @@ pipeline lives in :mod:`rarunet_lib.data.pipeline` and is not imported here.
 """
 
 from .case import Case
+from .io import (
+    CSI_HU_OFFSET,
+    DATA_DIR_ENV_VAR,
+    demo_names,
+    find_csi2014,
+    load_case,
+    load_csi2014,
+    load_demo,
+    samples_dir,
+)
 from .phantom import LEVEL_NAMES, synthetic_case, synthetic_dataset
 from .preprocess import (
     DEFAULT_WINDOW,
@@ -16,16 +26,6 @@ from .preprocess import (
     rotate90,
     stack_neighbours,
     validation_split,
-)
-from .io import (
-    CSI_HU_OFFSET,
-    DATA_DIR_ENV_VAR,
-    demo_names,
-    find_csi2014,
-    load_case,
-    load_csi2014,
-    load_demo,
-    samples_dir,
 )
 
 __all__ = [
