@@ -135,3 +135,81 @@ def show_overlay(
 def mask_legend_handles(labels_colours: Mapping[str, str]):
     """Legend handles for a label -> colour mapping (Okabe-Ito names allowed)."""
     return [mpl.lines.Line2D([], [], color=_colour(c), lw=3, label=lab) for lab, c in labels_colours.items()]
+
+
+def draw_unet_diagram(
+    *,
+    residual_encoder: bool = True,
+    residual_paths: bool = True,
+    attention: bool = True,
+    ax=None,
+    title: str | None = None,
+):
+    """Schematic of the U-Net family of Table 4 (which contributions are on).
+
+    Encoder blocks descend on the left, decoder blocks ascend on the right;
+    skips run across.  Residual encoders are drawn as a "+in" bracket on every
+    block, residual block paths as ResPath boxes with their lengths, attention
+    as a CBAM tag on each decoder block.  Colours are Okabe-Ito.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Example
+    -------
+    >>> ax = draw_unet_diagram(attention=False)
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.2))
+    filters = (32, 64, 128, 256)
+    lengths = (4, 3, 2, 1)
+    enc_c, dec_c = OKABE_ITO["sky_blue"], OKABE_ITO["bluish_green"]
+    res_c, att_c, path_c = OKABE_ITO["orange"], OKABE_ITO["reddish_purple"], OKABE_ITO["yellow"]
+
+    def block(x, y, text, colour, w=2.6, h=0.6, edge="black", lw=1.0):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
+                                    fc=colour, ec=edge, lw=lw))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+
+    def arrow(x0, y0, x1, y1, style="-|>", colour="black", ls="-"):
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle=style, mutation_scale=10,
+                                     color=colour, lw=1.2, linestyle=ls))
+
+    ys = [4.0, 3.0, 2.0, 1.0]
+    ex, dx = 1.3, 8.7
+    for i, (f, y) in enumerate(zip(filters, ys, strict=True)):
+        block(ex, y, f"enc{i + 1}: 2 x conv3, {f}", enc_c)
+        dec_text = f"dec{i + 1}: 2 x conv3, {f}" + (" + CBAM" if attention else "")
+        block(dx, y, dec_text, dec_c, w=3.3 if attention else 2.6,
+              edge=att_c if attention else "black", lw=2.5 if attention else 1.0)
+        if residual_encoder:
+            ax.text(ex - 1.75, y, "+in", color=res_c, fontsize=10, fontweight="bold", ha="center", va="center")
+            ax.text(dx + (2.05 if attention else 1.75), y, "+in", color=res_c, fontsize=10,
+                    fontweight="bold", ha="center", va="center")
+        if residual_paths:
+            block(5.0, y, f"ResPath x {lengths[i]}", path_c, w=1.7, h=0.45)
+            arrow(ex + 1.3, y, 4.15, y)
+            arrow(5.85, y, dx - (1.65 if attention else 1.3), y)
+        else:
+            arrow(ex + 1.3, y, dx - (1.65 if attention else 1.3), y, ls="--")
+            ax.text(5.0, y + 0.12, "copy (skip)", ha="center", fontsize=8)
+        if i < 3:
+            arrow(ex, y - 0.3, ex, ys[i + 1] + 0.3)
+            arrow(dx, ys[i + 1] + 0.3, dx, y - 0.3)
+    block(5.0, 0.0, "bottleneck: 2 x conv3, 512", OKABE_ITO["sky_blue"], w=3.0)
+    arrow(ex, 0.7, 3.5, 0.0)
+    arrow(6.5, 0.0, dx, 0.7)
+    ax.text(ex, -0.6, "max-pool down", ha="center", fontsize=8)
+    ax.text(dx, -0.6, "transposed conv up", ha="center", fontsize=8)
+    if residual_encoder:
+        ax.text(5.0, 4.55, "+in: block input concatenated to its output (residual encoder)",
+                ha="center", fontsize=8, color=res_c)
+    ax.set_xlim(-0.8, 11.0)
+    ax.set_ylim(-0.9, 4.8)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax

@@ -30,6 +30,7 @@ __all__ = [
     "ResPath",
     "TABLE4_ROWS",
     "attention_unet",
+    "attention_maps",
     "available_models",
     "build",
     "conv3",
@@ -149,3 +150,41 @@ def count_trainable(model: keras.Model) -> int:
     11794125
     """
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def attention_maps(model: keras.Model, images, layer_name: str):
+    """Channel weights and spatial map of one CBAM layer of a model, for given images.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model with a :class:`CBAM` layer (e.g. RAR-U-Net: ``"dec1_cbam"`` ...
+        ``"dec4_cbam"``).
+    images : array_like, shape (n, H, W, C)
+        Model inputs.
+    layer_name : str
+        Name of the CBAM layer.
+
+    Returns
+    -------
+    channel_weights : numpy.ndarray, shape (n, C_layer)
+    spatial_map : numpy.ndarray, shape (n, h, w)
+        The weights the layer multiplies in, in (0, 1).
+
+    Example
+    -------
+    >>> m = rar_unet((32, 32, 1))
+    >>> cw, sm = attention_maps(m, np.zeros((1, 32, 32, 1), "float32"), "dec1_cbam")
+    >>> cw.shape, sm.shape
+    ((1, 32), (1, 32, 32))
+    """
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        names = [lay.name for lay in model.layers if isinstance(lay, CBAM)]
+        raise ValueError(f"layer_name={layer_name!r} is not a layer of the model; CBAM layers: {names}") from None
+    if not isinstance(layer, CBAM):
+        raise ValueError(f"layer_name={layer_name!r} is a {type(layer).__name__}, not a CBAM layer")
+    features = keras.Model(model.inputs, layer.input)(np.asarray(images, dtype="float32"))
+    cw, sm = layer.attention_maps(features)
+    return np.asarray(cw)[:, 0, 0, :], np.asarray(sm)[..., 0]
