@@ -343,6 +343,7 @@ def make_noisy_labels(
     seed: int = 0,
     overlap: str = "dice",
     on_unreachable: str = "flag",
+    workers: int = 1,
 ) -> tuple[np.ndarray, list[dict]]:
     """Corrupt exactly ``round(beta * n)`` of ``n`` training masks.
 
@@ -366,6 +367,9 @@ def make_noisy_labels(
         ``"flag"`` keeps the closest result, marks it ``reached: False`` in the
         manifest and warns once; ``"raise"`` raises
         :class:`NoiseUnreachableError`.
+    workers : int, default 1
+        Processes to use.  Every mask's randomness is drawn up front, so the
+        result does not depend on the number of workers.
 
     Returns
     -------
@@ -422,15 +426,22 @@ def make_noisy_labels(
     assigned = rng.permutation(np.resize(np.asarray(kinds, dtype=object), n_noisy))
     child_seeds = rng.integers(0, 2**63 - 1, size=n_noisy)
 
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    jobs = [(clean[idx], str(kind), alpha, int(child), overlap, int(idx))
+            for idx, kind, child in zip(chosen, assigned, child_seeds, strict=True)]
+    if workers > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=int(workers)) as pool:
+            results = list(pool.map(_corrupt_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+    else:
+        results = [_corrupt_job(job) for job in jobs]
+
     noisy = clean.astype(np.uint8)
     manifest: list[dict] = []
     misses = 0
-    for idx, kind, child in zip(chosen, assigned, child_seeds, strict=False):
-        child = int(child)
-        try:
-            out, info = corrupt(clean[idx], kind, alpha, seed=child, overlap=overlap, return_info=True)
-        except NoiseUnreachableError as err:
-            raise NoiseUnreachableError(f"masks[{idx}]: {err}") from None
+    for (_, kind, _, child, _, idx), (out, info) in zip(jobs, results, strict=True):
         if not info["reached"]:
             if on_unreachable == "raise":
                 raise NoiseUnreachableError(
@@ -447,6 +458,14 @@ def make_noisy_labels(
             stacklevel=2,
         )
     return noisy, manifest
+
+
+def _corrupt_job(job):
+    mask, kind, alpha, child, overlap, idx = job
+    try:
+        return corrupt(mask, kind, alpha, seed=child, overlap=overlap, return_info=True)
+    except NoiseUnreachableError as err:
+        raise NoiseUnreachableError(f"masks[{idx}]: {err}") from None
 
 
 def save_manifest(manifest: list[dict], path, **metadata) -> Path:

@@ -133,7 +133,7 @@ def test_phantom_has_disc_levels_and_islands():
 
 def test_phantom_rejects_bad_arguments():
     for kwargs, match in [({"size": 100}, "size"), ({"n_slices": 0}, "n_slices"),
-                          ({"n_slices": 5000}, "past L5"), ({"level_range": (5, 20)}, "level_range")]:
+                          ({"n_slices": 5000}, "at most"), ({"level_range": (5, 20)}, "level_range")]:
         with pytest.raises(ValueError, match=match):
             data.synthetic_case(0, **{"n_slices": 2, "size": 32} | kwargs)
 

@@ -42,6 +42,8 @@ __all__ = ["synthetic_case", "synthetic_dataset", "LEVEL_NAMES"]
 LEVEL_NAMES: tuple[str, ...] = tuple([f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)])
 # label ids as in TotalSegmentator-free numbering: T1 = 8 ... T12 = 19, L1 = 20 ... L5 = 24
 _LABEL_BASE = 8
+#: How far (mm) a stack may run on below L5, into the sacral region without vertebra masks.
+_SACRAL_MARGIN = 120.0
 
 # Level tables (index 0 = T1 ... 16 = L5), adult means in mm (spec section 3.3).
 _ANCHORS = np.array([0, 3, 7, 11, 12, 14, 16], float)  # T1 T4 T8 T12 L1 L3 L5
@@ -236,7 +238,6 @@ def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_ran
         "noise_sd": rng.uniform(12, 30),
         "blur_mm": rng.uniform(0.35, 0.65),
         "nps_cutoff": rng.uniform(0.6, 0.9),
-        "first_level": rng.uniform(*level_range),
         "harm": _harmonics(rng, 4, 0.05),
         "centre_dx": rng.normal(0, 8),
         "centre_frac": rng.uniform(0.15, 0.7),
@@ -256,23 +257,34 @@ def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_ran
     aorta, liver, kidney, spleen, ivc = (v + rng.normal(0, 8) for v in enh)
     p["hu"].update(aorta=aorta, liver=liver, kidney=kidney, spleen=spleen, ivc=ivc,
                    heart=0.6 * aorta + 0.4 * 45)
-    # vertebra column: levels, heights, z positions (z = 0 at the top of the stack, going down)
-    first = int(np.floor(p["first_level"]))
-    start_frac = p["first_level"] - first
+    # the whole column T1-L5: levels, heights, z positions (z = 0 at the top of T1, going down)
     verts, z = [], 0.0
-    for level in range(first, len(LEVEL_NAMES)):
+    for level in range(len(LEVEL_NAMES)):
         s = p["vert_scale"] * rng.normal(1.0, 0.03)
         body_h, disc_h = _level_value("body_h", level) * s, _level_value("disc_h", level) * rng.uniform(0.8, 1.2)
         verts.append({"level": level, "scale": s, "top": z, "body_h": body_h, "disc_h": disc_h,
                       "harm": _harmonics(rng, 3, 0.04)})
         z += body_h + disc_h
-    z0 = start_frac * (verts[0]["body_h"] + verts[0]["disc_h"])
-    p["z"] = z0 + slice_spacing * np.arange(n_slices)
-    if p["z"][-1] > z:
+    # Below L5 the stack may run on into the sacral region (no vertebra mask) for up to
+    # SACRAL_MARGIN mm, as whole-spine scans do.  The first slice is drawn in level_range,
+    # moved up as far as needed for the stack to fit.
+    def z_of(level_f):
+        i = min(int(np.floor(level_f)), len(verts) - 1)
+        return verts[i]["top"] + (level_f - i) * (verts[i]["body_h"] + verts[i]["disc_h"])
+
+    length = slice_spacing * (n_slices - 1)
+    latest = z + _SACRAL_MARGIN - length
+    if latest < 0:
         raise ValueError(
-            f"n_slices={n_slices} at slice_spacing={slice_spacing} mm runs past L5; "
-            f"at most {int((z - z0) / slice_spacing)} slices fit from level {LEVEL_NAMES[first]}"
+            f"n_slices={n_slices} at slice_spacing={slice_spacing} mm spans {length:.0f} mm, longer than "
+            f"the T1-L5 column plus the sacral region ({z + _SACRAL_MARGIN:.0f} mm): at most "
+            f"{int((z + _SACRAL_MARGIN) / slice_spacing) + 1} slices fit"
         )
+    z_hi = min(z_of(level_range[1]), latest)
+    z_lo = min(z_of(level_range[0]), z_hi)
+    z0 = rng.uniform(z_lo, z_hi) if z_hi > z_lo else z_hi
+    p["z"] = z0 + slice_spacing * np.arange(n_slices)
+    p["first_level"] = max(v["level"] for v in verts if v["top"] <= z0 + 1e-9)
     p["verts"] = verts
     p["tex_a"], p["tex_b"] = (_smooth_noise(rng, (size, size), 10.0 / (p["fov"] / size), 6.0) for _ in range(2))
     p["vessels"] = rng.uniform(-1, 1, size=(60, 2))
@@ -526,7 +538,9 @@ def synthetic_case(
     slice_spacing : float, default 1.0
         Distance between slices in mm (1 mm as in the CSI data).
     level_range : (float, float), default (3.0, 13.0)
-        Range of the first level (0 = top of T1 ... 16 = top of L5).
+        Range of the first slice's level (0 = top of T1 ... 16 = top of L5).  A
+        long stack starts higher if it must, to fit; it may run up to 120 mm
+        beyond L5 into the sacral region (slices with empty masks).
 
     Returns
     -------
@@ -539,8 +553,8 @@ def synthetic_case(
     Raises
     ------
     ValueError
-        For a size not divisible by 16, non-positive counts, or a stack that
-        would run past L5.
+        For a size not divisible by 16, non-positive counts, or a stack longer
+        than the whole column (T1 to 120 mm below L5).
 
     Example
     -------
@@ -568,7 +582,7 @@ def synthetic_case(
         hu[i] = img
         labels[i][mask] = lab
     px = p["fov"] / size
-    first = p["verts"][0]["level"]
+    first = p["first_level"]
     meta = {
         "source": "phantom", "seed": int(seed),
         "levels": f"{LEVEL_NAMES[first]} onwards",
