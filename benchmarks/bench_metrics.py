@@ -52,7 +52,7 @@ def main():
     ours = metrics.evaluate(gt, pred, aggregate="per_slice")
     t_ours = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pooled = metrics.evaluate(gt, pred, aggregate="pooled")
+    metrics.evaluate(gt, pred, aggregate="pooled")
     t_pooled = time.perf_counter() - t0
     t0 = time.perf_counter()
     ref = medpy_loop(gt, pred)

@@ -38,8 +38,8 @@ def main(size=256, batch=8, repeats=5):
         model = table4_model(row, (size, size, 1))
         model.compile(optimizer=keras.optimizers.Adam(1e-5), loss=DiceLoss(), jit_compile=False)
         infer = tf.function(lambda a, m=model: m(a, training=False))
-        t_inf = timed(lambda: infer(x).numpy(), repeats)
-        t_step = timed(lambda: model.train_on_batch(x, y), repeats)
+        t_inf = timed(lambda f=infer: f(x).numpy(), repeats)
+        t_step = timed(lambda m=model: m.train_on_batch(x, y), repeats)
         print(f"row {row} ({count_trainable(model):,} params): inference {1000 * t_inf / batch:6.1f} ms/slice, "
               f"training step {t_step:5.2f} s (batch {batch}, {batch / t_step:4.1f} img/s)")
 
