@@ -1,0 +1,195 @@
+"""Trainer, ADL bookkeeping, checkpoints and resume, the input pipeline, tf.distribute."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from rarunet_lib import adl  # noqa: E402
+from rarunet_lib.data.pipeline import make_dataset  # noqa: E402
+from rarunet_lib.train import TrainConfig, Trainer  # noqa: E402
+
+
+def toy_data(n=40, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    x = np.empty((n, size, size), np.float32)
+    y = np.empty((n, size, size), np.uint8)
+    for i in range(n):
+        cy, cx, r = rng.uniform(10, 22), rng.uniform(10, 22), rng.uniform(4, 8)
+        m = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+        x[i] = 0.2 + 0.6 * m + rng.normal(0, 0.05, m.shape)
+        y[i] = m
+    return x, y
+
+
+def cfg(**kw):
+    base = dict(model="unet", epochs=3, batch_size=8, learning_rate=1e-3, progress=False, seed=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+# ---------------------------------------------------------------- pipeline
+def test_pipeline_same_seed_same_order_and_rotations():
+    x, y = toy_data(16)
+
+    def collect(seed):
+        ds = make_dataset(x, y, batch_size=4, seed=seed, with_index=True)
+        return [(i.numpy(), img.numpy()) for (img, i), _ in ds]
+
+    a, b, c = collect(3), collect(3), collect(4)
+    for (ia, xa), (ib, xb) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(ia, ib)
+        np.testing.assert_array_equal(xa, xb)
+    assert any(not np.array_equal(p[0], q[0]) for p, q in zip(a, c, strict=True))
+    # every image is its source rotated by -90, 0 or +90 degrees, mask likewise
+    for idx, img in a:
+        for j, im in zip(idx, img, strict=True):
+            assert any(np.array_equal(np.rot90(x[j], k), im[..., 0]) for k in (-1, 0, 1))
+
+
+def test_pipeline_bad_input():
+    x, y = toy_data(8)
+    with pytest.raises(ValueError, match="batch_size"):
+        make_dataset(x, y, batch_size=9)
+    with pytest.raises(ValueError, match="same length"):
+        make_dataset(x, y[:4], batch_size=2)
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize("kwargs, match", [
+    ({"model": "vnet"}, "rar_unet"), ({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"),
+    ({"adl": True}, "noise_alpha"), ({"adl": True, "noise_alpha": 1.5, "noise_beta": 0.5}, "alpha"),
+    ({"strategy": "tpu"}, "strategy"),
+])
+def test_config_errors(kwargs, match):
+    x, y = toy_data(16)
+    with pytest.raises(ValueError, match=match):
+        Trainer(cfg(**kwargs), x, y)
+
+
+def test_data_errors():
+    x, y = toy_data(16)
+    with pytest.raises(ValueError, match="as many"):
+        Trainer(cfg(), x, y[:10])
+    with pytest.raises(ValueError, match="larger than"):
+        Trainer(cfg(batch_size=15), x, y)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        Trainer(cfg(), x, y * 2)
+
+
+def test_nan_loss_names_the_epoch():
+    x, y = toy_data(16)
+    with pytest.raises(FloatingPointError, match=r"epoch \d"):  # a learning rate that blows up
+        Trainer(cfg(epochs=5, learning_rate=1e38, validation_fraction=0.0), x, y).fit()
+    x[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Trainer(cfg(), x, y)
+
+
+# ---------------------------------------------------------------- ADL bookkeeping
+def test_adl_records_every_kept_sample_once_and_excludes_the_top_ranked():
+    x, y = toy_data(40)
+    noisy_idx = [0, 1, 2, 3, 4, 5]
+    t = Trainer(cfg(epochs=4, adl=True, noise_alpha=0.3, noise_beta=0.6), x, y, noisy_indices=noisy_idx)
+    h = t.fit()
+    sched = adl.removal_schedule(0.3, 0.6, 4, t.n_train)
+    assert [e["planned_exclusions"] for e in h["epochs"]] == sched.tolist()
+    assert h["epochs"][0]["n_excluded"] == 0  # epoch 1: no losses yet, everybody trains
+    for e in range(4):
+        seen = ~np.isnan(t.losses[e])
+        excluded = np.array(t.excluded[e], dtype=int)
+        assert seen.sum() == t.n_train - excluded.size
+        assert not seen[excluded].any()
+        if e > 0:
+            assert excluded.size == sched[e]
+            score = adl.normalised_cumulative_loss(t.losses[:e])
+            np.testing.assert_array_equal(excluded, adl.select_excluded(score, int(sched[e])))
+    assert {"detection_precision", "detection_recall", "detection_f1"} <= set(h["epochs"][1])
+
+
+def test_scoring_pass_excludes_in_epoch_one():
+    x, y = toy_data(40)
+    t = Trainer(cfg(epochs=1, adl=True, noise_alpha=0.3, noise_beta=0.6, adl_first_epoch="scoring_pass"), x, y)
+    h = t.fit()
+    assert h["epochs"][0]["n_excluded"] == adl.removal_schedule(0.3, 0.6, 1, t.n_train)[0] > 0
+
+
+def test_per_sample_losses_come_from_the_training_pass():
+    """With a zero learning rate the recorded loss equals an independent forward pass."""
+    x, y = toy_data(16)
+    t = Trainer(cfg(epochs=1, learning_rate=1e-12, augment=False, validation_fraction=0.0), x, y)
+    t.fit()
+    pred = t.model(x[..., None], training=True).numpy()[..., 0]  # BN in training mode, as in the step
+    # Dice of each image computed in NumPy (soft Dice, smoothing 1)
+    inter = (pred * y).sum(axis=(1, 2))
+    ref = 1 - (2 * inter + 1) / (pred.sum(axis=(1, 2)) + y.sum(axis=(1, 2)) + 1)
+    # BatchNorm statistics depend on the batch composition, so compare loosely
+    np.testing.assert_allclose(t.losses[0], ref, atol=0.05)
+
+
+# ---------------------------------------------------------------- checkpoints and resume
+def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path):
+    tf.config.experimental.enable_op_determinism()
+    x, y = toy_data(40)
+    noisy = [0, 1, 2, 3]
+    config = cfg(epochs=4, adl=True, noise_alpha=0.3, noise_beta=0.6)
+    full = Trainer(config, x, y, output=tmp_path / "a", noisy_indices=noisy)
+    full.fit()
+    part = Trainer(config, x, y, output=tmp_path / "b", noisy_indices=noisy)
+    part.fit(max_epochs=2)
+    del part
+    resumed = Trainer.resume(tmp_path / "b", x, y, noisy_indices=noisy)
+    assert resumed.epoch == 2
+    resumed.fit()
+    for wa, wb in zip(full.model.get_weights(), resumed.model.get_weights(), strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(full.losses, resumed.losses, rtol=1e-5, atol=1e-6)
+    assert full.excluded == resumed.excluded
+    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["epochs"]]  # noqa: E731
+    ha = json.loads((tmp_path / "a" / "history.json").read_text())
+    hb = json.loads((tmp_path / "b" / "history.json").read_text())
+    assert len(strip(ha)) == len(strip(hb)) == 4
+    for ea, eb in zip(strip(ha), strip(hb), strict=True):
+        assert ea.keys() == eb.keys()
+        for k in ea:
+            assert ea[k] == pytest.approx(eb[k], rel=1e-4, abs=1e-6, nan_ok=True)
+    ckpts = list((tmp_path / "b" / "checkpoints").glob("epoch-*"))
+    assert [c.name for c in ckpts] == ["epoch-0004"]  # old ones replaced, no temp folders left
+    assert not list((tmp_path / "b" / "checkpoints").glob(".tmp*"))
+
+
+def test_output_folder_of_another_run_is_refused(tmp_path):
+    x, y = toy_data(16)
+    Trainer(cfg(epochs=1), x, y, output=tmp_path).fit()
+    with pytest.raises(ValueError, match="another configuration"):
+        Trainer(cfg(epochs=2), x, y, output=tmp_path).fit()
+
+
+# ---------------------------------------------------------------- tf.distribute on two logical CPUs
+def test_mirrored_strategy_on_two_logical_cpus():
+    code = textwrap.dedent("""
+        import os, numpy as np
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from rarunet_lib.train import TrainConfig, Trainer
+        rng = np.random.default_rng(0)
+        x = rng.random((24, 32, 32), dtype=np.float32)
+        y = (x > 0.6).astype(np.uint8)
+        t = Trainer(TrainConfig(model="unet", epochs=2, batch_size=8, learning_rate=1e-3, progress=False,
+                                strategy="mirrored", adl=True, noise_alpha=0.5, noise_beta=0.5), x, y)
+        h = t.fit()
+        assert t.strategy.num_replicas_in_sync == 2
+        assert np.isfinite(t.losses).sum() == t.n_train + t.n_train - h["epochs"][1]["n_excluded"]
+        print("OK", t.strategy.num_replicas_in_sync)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "OK 2" in out.stdout
