@@ -64,7 +64,7 @@ def main():
         model.compile(optimizer=keras.optimizers.Adam(profile.learning_rate), loss=DiceLoss(),
                       metrics=[DiceMetric()], jit_compile=True, steps_per_execution=64)
         t0 = time.perf_counter()
-        for epoch in range(profile.epochs):
+        for _epoch in range(profile.epochs):
             k = rng.integers(-1, 2, size=tr.size)
             xe, ye = rotate90(data["train_images"][tr], data["train_masks"][tr], k)
             model.fit(xe[..., None], ye[..., None].astype("float32"), batch_size=8, epochs=1, verbose=0,
