@@ -234,13 +234,13 @@ def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_ran
         "spine_dx": rng.uniform(-12, 12),
         "spine_rot": np.deg2rad(rng.uniform(-6, 6)),
         "angle": np.deg2rad(rng.uniform(-10, 10)),
-        "fov": rng.uniform(220, 420),
+        "fov": rng.uniform(200, 340),
         "noise_sd": rng.uniform(12, 30),
         "blur_mm": rng.uniform(0.35, 0.65),
         "nps_cutoff": rng.uniform(0.6, 0.9),
         "harm": _harmonics(rng, 4, 0.05),
         "centre_dx": rng.normal(0, 8),
-        "centre_frac": rng.uniform(0.15, 0.7),
+        "centre_frac": rng.uniform(0.4, 1.0),
         "table_gap": rng.uniform(3, 15),
         "calcified": bool(rng.random() < 0.4),
     }
@@ -534,7 +534,7 @@ def synthetic_case(
     n_slices : int, default 64
         Number of consecutive axial slices.
     size : int, default 512
-        Slice side in pixels (the field of view, 220-420 mm, is drawn per case).
+        Slice side in pixels (the field of view, 200-340 mm, is drawn per case).
     slice_spacing : float, default 1.0
         Distance between slices in mm (1 mm as in the CSI data).
     level_range : (float, float), default (3.0, 13.0)
