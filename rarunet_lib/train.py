@@ -28,7 +28,6 @@ One :class:`Trainer` does it all:
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import time
@@ -303,9 +302,12 @@ class Trainer:
         cfg = self.config
         ids = np.asarray(sample_ids)
         global_idx = self.train_idx[ids] if training else self.val_idx[ids]
+        # Training batches all have the same shape (drop_remainder): a new shape means a new
+        # XLA compilation or new oneDNN kernels, and ADL changes the epoch size every epoch.
+        # The < batch_size samples left over sit this epoch out (their loss is NaN, like an exclusion).
         ds = make_dataset(self.x[global_idx], self.y[global_idx], batch_size=min(cfg.batch_size, len(ids)),
                           shuffle=training, augment=training and cfg.augment,
-                          seed=cfg.seed * 1000 + epoch, drop_remainder=False, with_index=True)
+                          seed=cfg.seed * 1000 + epoch, drop_remainder=training, with_index=True)
         if training:  # map positions within the epoch's subset back to training-sample ids
             tf = self._tf
             lookup = tf.constant(ids, dtype=tf.int32)
@@ -360,7 +362,7 @@ class Trainer:
             t0 = time.perf_counter()
             excluded = self._choose_excluded(t)
             keep = np.setdiff1d(np.arange(self.n_train), excluded)
-            steps = math.ceil(keep.size / cfg.batch_size)
+            steps = keep.size // cfg.batch_size
             iterator = iter(self._dataset(keep, epoch=t, training=True))
             bar = None
             if cfg.progress:
@@ -383,7 +385,7 @@ class Trainer:
                 bar.close()
             record = {"epoch": t, "loss": float(np.nanmean(self.losses[t - 1])),
                       "n_excluded": int(excluded.size), "planned_exclusions": int(self.schedule[t - 1]),
-                      "seconds": 0.0}
+                      "n_trained": int(steps * cfg.batch_size), "seconds": 0.0}
             record.update(self._validate())
             if self.noisy is not None and cfg.adl:
                 det = adl_lib.detection_scores(excluded, self.noisy, self.n_train)
