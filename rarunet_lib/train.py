@@ -331,15 +331,14 @@ class Trainer:
         return adl_lib.select_excluded(scores, max(n_out, 0))
 
     def _scoring_pass(self) -> np.ndarray:
+        """One forward pass of the current model over the training set: per-sample Dice losses."""
         tf = self._tf
         out = np.empty(self.n_train)
         bs = self.config.batch_size
         for s in range(0, self.n_train, bs):
             ids = self.train_idx[s:s + bs]
-            pred = self.model(tf.constant(self.x[ids]), training=False)
-            from .losses import soft_dice_per_sample
-
-            out[s:s + len(ids)] = 1.0 - soft_dice_per_sample(tf.constant(self.y[ids][..., None]), pred).numpy()
+            per, _ = self._eval(tf.constant(self.x[ids]), tf.constant(self.y[ids][..., None]))
+            out[s:s + len(ids)] = per.numpy()
         return out
 
     # ------------------------------------------------------------------ loop
