@@ -13,7 +13,7 @@ export RARUNET_PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 JB_FLAGS := --toc book/_toc.yml -W -n --keep-going
-PYTEST_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+PYTEST_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: install book test lint unit nbval benchmarks clean
 
