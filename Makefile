@@ -15,6 +15,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 JB_FLAGS := --toc book/_toc.yml -W -n --keep-going
 PYTEST_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
+MATHJAX := book/_static/mathjax/tex-chtml.js
+MATHJAX_VERSION := 3.2.2
+
 .PHONY: install book test lint unit nbval benchmarks clean
 
 $(STAMP): pyproject.toml
@@ -25,8 +28,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# MathJax is served from the book itself (readers without internet still see equations):
+# fetched once from the npm registry with npm's own client.
+$(MATHJAX):
+	@rm -rf .mathjax-tmp && mkdir -p .mathjax-tmp book/_static/mathjax
+	cd .mathjax-tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
+	cp .mathjax-tmp/package/es5/tex-chtml.js $(MATHJAX)
+	mkdir -p book/_static/mathjax/output/chtml/fonts
+	cp -r .mathjax-tmp/package/es5/output/chtml/fonts/woff-v2 book/_static/mathjax/output/chtml/fonts/
+	cp .mathjax-tmp/package/LICENSE book/_static/mathjax/LICENSE
+	@rm -rf .mathjax-tmp
+
 # MPLBACKEND=Agg would silently drop every figure from the pages: unset it.
-book: $(STAMP)
+book: $(STAMP) $(MATHJAX)
 	env -u MPLBACKEND $(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "Book written to _build/html/index.html (profile: $(RARUNET_PROFILE))"
 

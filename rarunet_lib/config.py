@@ -218,18 +218,20 @@ def describe_environment(profile: Profile | str | None = None, *, file=None) -> 
     except ImportError:
         tf_line = "TensorFlow not installed (NumPy-only parts of the library still work)"
         dev_line = "n/a"
-    rule = "=" * 78
+    rule = "=" * 72
     lines = [
         rule,
-        f"RAR-U-Net book | profile: {prof.name} ({prof.description})",
-        f"Python {platform.python_version()} | NumPy {np.__version__} | {tf_line}",
-        f"Devices: {dev_line}",
+        f"RAR-U-Net book | profile: {prof.name}",
+        f"  {prof.description}",
+        f"Python {platform.python_version()} | NumPy {np.__version__}",
+        f"{tf_line} | devices: {dev_line}",
         f"Switch with {PROFILE_ENV_VAR}=quick|full before starting Jupyter.",
     ]
     if not prof.paper_scale:
-        lines.append(
-            "NOTE: quick-profile numbers show the method runs; they are NOT the paper-scale result."
-        )
+        lines += [
+            "NOTE: quick-profile numbers show that the method runs;",
+            "      they are NOT the paper-scale result.",
+        ]
     lines.append(rule)
     text = "\n".join(lines)
     if file is not False:
