@@ -140,7 +140,7 @@ def train_command(args: argparse.Namespace) -> int:
         noise_alpha=args.noise_alpha if args.adl else None, noise_beta=args.noise_beta if args.adl else None,
         adl_ranking=args.adl_ranking, adl_first_epoch=args.adl_first_epoch, mixed_precision=args.mixed_precision,
         jit_compile=jit, steps_per_execution=args.steps_per_execution, strategy=args.strategy,
-        tensorboard=args.tensorboard, progress=not args.no_progress)
+        tensorboard=args.tensorboard, progress=not args.no_progress, bn_momentum=profile.bn_momentum)
     noisy_idx = [e["index"] for e in manifest]
     if args.resume:
         trainer = Trainer.resume(args.output, data["train_images"], masks, noisy_indices=noisy_idx)

@@ -66,6 +66,9 @@ class Profile:
     slice_spacing : float
         Distance between synthetic slices (mm): wider in the quick profile so that
         a few slices still cross several vertebrae.
+    bn_momentum : float
+        BatchNormalization momentum: Keras's 0.99 for long runs, 0.9 for runs of a
+        few dozen steps (otherwise inference-mode predictions collapse).
     paper_scale : bool
         Whether numbers from this profile may be compared with the paper's.
     """
@@ -80,6 +83,7 @@ class Profile:
     n_cases: int
     slices_per_case: int
     slice_spacing: float
+    bn_momentum: float
     paper_scale: bool
 
     def as_dict(self) -> dict:
@@ -101,6 +105,7 @@ PROFILES: dict[str, Profile] = {
         n_cases=4,
         slices_per_case=32,
         slice_spacing=2.0,
+        bn_momentum=0.9,
         paper_scale=False,
     ),
     "full": Profile(
@@ -114,6 +119,7 @@ PROFILES: dict[str, Profile] = {
         n_cases=10,
         slices_per_case=500,
         slice_spacing=1.0,
+        bn_momentum=0.99,
         paper_scale=True,
     ),
 }

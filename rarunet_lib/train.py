@@ -79,6 +79,9 @@ class TrainConfig:
     strategy : {"default", "mirrored", "multiworker"}
     tensorboard : bool
         Write TensorBoard scalars under ``output/tensorboard``.
+    bn_momentum : float
+        BatchNormalization momentum (Keras default 0.99; 0.9 for short runs, see
+        :func:`rarunet_lib.models.set_batchnorm_momentum`).
     progress : bool
         Show a progress bar per epoch.
     """
@@ -101,6 +104,7 @@ class TrainConfig:
     strategy: str = "default"
     tensorboard: bool = False
     progress: bool = True
+    bn_momentum: float = 0.99
     model_kwargs: dict = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -131,6 +135,8 @@ class TrainConfig:
                              "use 'auto', 'off', 'bfloat16' or 'float16'")
         if self.jit_compile not in ("auto", True, False):
             raise ValueError(f"jit_compile must be 'auto', True or False, got {self.jit_compile!r}")
+        if not 0.0 <= self.bn_momentum < 1.0:
+            raise ValueError(f"bn_momentum must be in [0, 1), got {self.bn_momentum!r}")
         if self.strategy not in _STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not allowed; use one of {_STRATEGIES}")
 
@@ -232,7 +238,7 @@ class Trainer:
         import tensorflow as tf
 
         from .losses import soft_dice_per_sample
-        from .models import build
+        from .models import build, set_batchnorm_momentum
 
         cfg = self.config
         gpus = tf.config.list_physical_devices("GPU")
@@ -257,6 +263,7 @@ class Trainer:
         shape = self.x.shape[1:]
         with self.strategy.scope():
             self.model = build(cfg.model, shape, **cfg.model_kwargs)
+            set_batchnorm_momentum(self.model, cfg.bn_momentum)
             self.optimizer = keras.optimizers.Adam(cfg.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
         replicas = self.strategy.num_replicas_in_sync
