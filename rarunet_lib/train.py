@@ -266,7 +266,6 @@ class Trainer:
             set_batchnorm_momentum(self.model, cfg.bn_momentum)
             self.optimizer = keras.optimizers.Adam(cfg.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
-        replicas = self.strategy.num_replicas_in_sync
         global_batch = cfg.batch_size
         model, optimizer = self.model, self.optimizer
 
@@ -299,7 +298,6 @@ class Trainer:
             return losses.concat(), indices.concat()
 
         self._train_steps, self._eval = train_steps, eval_c
-        self.replicas = replicas
         self._tf = tf
         self._built = True
 
@@ -453,14 +451,15 @@ class Trainer:
         tf.train.Checkpoint(model=self.model, optimizer=self.optimizer).write(str(tmp / "state"))
         np.savez(tmp / "adl.npz", losses=self.losses, excluded=np.array(
             json.dumps(self.excluded)), epoch=self.epoch)
-        atomic_write_json(tmp / "history.json", json.loads(json.dumps(self.history, default=_json_default)))
+        history = json.loads(json.dumps(self.history, default=_json_default))  # NumPy scalars -> JSON
+        atomic_write_json(tmp / "history.json", history)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
         atomic_write_json(ckdir / "latest.json", {"epoch": self.epoch, "path": final.name})
         for old in ckdir.glob("epoch-*"):
             if old.name != final.name:
                 shutil.rmtree(old, ignore_errors=True)
-        atomic_write_json(self.output / "history.json", json.loads(json.dumps(self.history, default=_json_default)))
+        atomic_write_json(self.output / "history.json", history)
         losses = self.losses[: self.epoch]
         np.savez_compressed(self.output / ".sample_losses.tmp.npz", losses=losses,
                             train_idx=self.train_idx, noisy=np.asarray(self.noisy if self.noisy is not None else []))
