@@ -6,6 +6,11 @@ Two profiles decide how big every computation in the book is:
     For a laptop CPU and for CI: small images, few slices, one or two epochs.
     Every notebook runs well under a minute.  Its numbers show that the code
     works; they are **not** paper-scale results.
+``cpu``
+    The experiment grid (Tables 1-5) on a 2-core CPU in one or two hours:
+    64x64 slices, 6 phantom cases of 64 slices, 8 epochs.  Bigger than
+    ``quick``, still far from paper scale; its results are committed under
+    ``results/cpu/`` and every chapter labels them as such.
 ``full``
     The paper's settings (section 3.1): 256x256 images, batch 8, Adam with
     learning rate 1e-5, Dice loss, 50 epochs.  Meant for a GPU.
@@ -46,7 +51,7 @@ class Profile:
     Attributes
     ----------
     name : str
-        Profile name (``"quick"`` or ``"full"``).
+        Profile name (``"quick"``, ``"cpu"`` or ``"full"``).
     description : str
         One line for the banner.
     image_size : int
@@ -108,6 +113,20 @@ PROFILES: dict[str, Profile] = {
         bn_momentum=0.9,
         paper_scale=False,
     ),
+    "cpu": Profile(
+        name="cpu",
+        description="CPU experiment profile: 64x64 slices, 6 phantom cases x 64 slices, 8 epochs (not paper scale)",
+        image_size=64,
+        batch_size=8,
+        learning_rate=1e-3,
+        epochs=8,
+        loss="dice",
+        n_cases=6,
+        slices_per_case=64,
+        slice_spacing=3.0,
+        bn_momentum=0.9,
+        paper_scale=False,
+    ),
     "full": Profile(
         name="full",
         description="paper profile: 256x256, batch 8, Adam lr 1e-5, Dice loss, 50 epochs",
@@ -131,7 +150,7 @@ def available_profiles() -> list[str]:
     Example
     -------
     >>> available_profiles()
-    ['full', 'quick']
+    ['cpu', 'full', 'quick']
     """
     return sorted(PROFILES)
 
@@ -151,7 +170,7 @@ def get_profile(name: str | None = None) -> Profile:
     Parameters
     ----------
     name : str, optional
-        ``"quick"`` or ``"full"`` (case-insensitive).  When omitted, the
+        ``"quick"``, ``"cpu"`` or ``"full"`` (case-insensitive).  When omitted, the
         environment variable ``RARUNET_PROFILE`` decides; when that is unset
         too, ``"full"`` if TensorFlow sees a GPU, else ``"quick"``.
 

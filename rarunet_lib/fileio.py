@@ -30,6 +30,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would surprise whoever reads the results
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
