@@ -44,6 +44,8 @@ __all__ = [
     "TABLE5_MODELS",
     "table_runs",
     "run_one",
+    "grid_specs",
+    "run_specs",
     "run_grid",
     "load_results",
     "summarise",
@@ -260,16 +262,33 @@ def _atomic_savez(path: Path, **arrays) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def run_grid(tables, *, profile: Profile | str | None = None, seeds=(0,), output="results", command: str = "",
-             dry_run: bool = False, log=print) -> list[Path]:
-    """Run every run the tables need that is not done yet.
+def grid_specs(tables, seeds) -> list[RunSpec]:
+    """Every run the tables need, seed-major (a grid cut short has every table at the first seeds), no duplicates.
+
+    Example
+    -------
+    >>> len(grid_specs(["table1", "table4"], [0]))  # U-Net, Residual-UNet, RAR-U-Net are shared
+    10
+    """
+    specs, seen = [], set()
+    for s in seeds:
+        for t in tables:
+            for spec in table_runs(t, [s]):
+                if spec.run_id not in seen:
+                    seen.add(spec.run_id)
+                    specs.append(spec)
+    return specs
+
+
+def run_specs(specs, *, profile: Profile | str | None = None, output="results", command: str = "",
+              dry_run: bool = False, log=print, workers: int = 2) -> list[Path]:
+    """Run the given runs that are not done yet (their JSON is missing) on the profile's phantom data.
 
     Parameters
     ----------
-    tables : iterable of {"table1", "table4", "table5"}
+    specs : list of RunSpec
     profile : Profile or str, optional
         Default: :func:`rarunet_lib.config.get_profile`'s choice.
-    seeds : iterable of int
     output : path
         Results root; runs go to ``<output>/<profile name>/``.
     command : str
@@ -277,23 +296,19 @@ def run_grid(tables, *, profile: Profile | str | None = None, seeds=(0,), output
     dry_run : bool
         Only list what would run.
     log : callable
+        Where progress lines go (``print``).
+    workers : int
+        Processes rendering the phantom.
 
     Returns
     -------
     list of Path
-        The JSON files of every run the tables need (done before or now).
+        The JSON files of all ``specs`` (done before or now).
     """
     from .cli import load_dataset
 
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     folder = Path(output) / profile.name
-    specs, seen = [], set()
-    for s in seeds:  # seed-major: a grid cut short still has every table at the first seed
-        for t in tables:
-            for spec in table_runs(t, [s]):
-                if spec.run_id not in seen:
-                    seen.add(spec.run_id)
-                    specs.append(spec)
     todo = [s for s in specs if not (folder / f"{s.run_id}.json").exists()]
     log(f"[{profile.name}] {len(specs)} runs, {len(specs) - len(todo)} done, {len(todo)} to run -> {folder}")
     if dry_run or not todo:
@@ -303,7 +318,7 @@ def run_grid(tables, *, profile: Profile | str | None = None, seeds=(0,), output
     from .data import demo_names, load_demo, preprocess
 
     t0 = time.perf_counter()
-    data = load_dataset("phantom", profile, seed=1000, workers=2)
+    data = load_dataset("phantom", profile, seed=1000, workers=workers)
     real = {n: preprocess(load_demo(n), profile.image_size) for n in demo_names()}
     log(f"data: {len(data['train_images'])} training, {len(data['test_images'])} test slices at "
         f"{profile.image_size}x{profile.image_size} ({time.perf_counter() - t0:.0f} s)")
@@ -313,6 +328,18 @@ def run_grid(tables, *, profile: Profile | str | None = None, seeds=(0,), output
         log(f"  [{i}/{len(todo)}] {spec.run_id}: IoU {p['iou']:.4f}, recall {p['recall']:.4f} "
             f"({r['wall_seconds']:.0f} s)")
     return [folder / f"{s.run_id}.json" for s in specs]
+
+
+def run_grid(tables, *, seeds=(0,), **kwargs) -> list[Path]:
+    """Run every run the tables need for every seed (see :func:`run_specs` for the keywords).
+
+    Example
+    -------
+    >>> files = run_grid(["table4"], seeds=[0], profile="cpu", output="/nonexistent", dry_run=True, log=lambda s: None)
+    >>> [f.name for f in files][:2]
+    ['unet__clean__seed0.json', 'residual_unet__clean__seed0.json']
+    """
+    return run_specs(grid_specs(tables, seeds), **kwargs)
 
 
 def load_results(folder) -> dict[str, dict]:
