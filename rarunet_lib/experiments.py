@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,8 @@ __all__ = [
     "run_specs",
     "run_grid",
     "load_results",
-    "summarise",
+    "load_predictions",
+    "results_dir",
     "add_experiment_arguments",
     "experiments_command",
 ]
@@ -180,6 +181,10 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
             real: dict | None = None) -> dict:
     """Train and score one run, write ``<run_id>.json`` and ``<run_id>.npz`` atomically.
 
+    The model tested is the one of the epoch with the best validation Dice
+    (``selected_epoch`` in the JSON); the last epoch's model is scored too
+    (``test_pooled_last_epoch``).
+
     Parameters
     ----------
     spec : RunSpec
@@ -219,8 +224,17 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
                          noise_beta=spec.noise_beta if spec.adl else None, progress=False,
                          bn_momentum=profile.bn_momentum, model_kwargs=spec.model_kwargs())
     trainer = Trainer(config, data["train_images"], masks, noisy_indices=[e["index"] for e in manifest])
-    history = trainer.fit()
+    # Model selection on the validation split: the weights of the epoch with the best validation Dice are the
+    # ones tested (short CPU runs oscillate from epoch to epoch in inference mode); the last epoch is scored too.
+    best_dice, best_weights, best_epoch = -1.0, None, 0
+    for t in range(1, config.epochs + 1):
+        history = trainer.fit(max_epochs=t)
+        val = history["epochs"][-1].get("val_dice", float("nan"))
+        if val > best_dice or best_weights is None:
+            best_dice, best_weights, best_epoch = val, trainer.model.get_weights(), t
     train_s = time.perf_counter() - t0
+    last_pred = predict_masks(trainer.model, data["test_images"], batch_size=32)
+    trainer.model.set_weights(best_weights)
     pred = predict_masks(trainer.model, data["test_images"], batch_size=32)
     sp = data["test_spacing"]
     result = {
@@ -236,7 +250,10 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
                                          if manifest else None)},
         "history": [{k: v for k, v in e.items() if k != "excluded"} for e in history["epochs"]],
         "train_seconds": train_s,
+        "selected_epoch": best_epoch,
+        "selected_val_dice": best_dice,
         "test_pooled": metrics.evaluate(data["test_masks"], pred, aggregate="pooled", spacing=sp),
+        "test_pooled_last_epoch": metrics.evaluate(data["test_masks"], last_pred, aggregate="pooled", spacing=sp),
         "test_pooled_pixels": metrics.evaluate(data["test_masks"], pred, aggregate="pooled"),
         "test_per_slice": _per_slice(data["test_masks"], pred, None),
         "real": {},
@@ -342,6 +359,43 @@ def run_grid(tables, *, seeds=(0,), **kwargs) -> list[Path]:
     return run_specs(grid_specs(tables, seeds), **kwargs)
 
 
+def results_dir(profile: str | None = None) -> Path:
+    """Where committed results live: ``RARUNET_RESULTS_DIR`` or the repository's ``results/``.
+
+    Parameters
+    ----------
+    profile : str, optional
+        Append the profile's folder (``results/cpu``...).
+
+    Example
+    -------
+    >>> results_dir("cpu").name
+    'cpu'
+    """
+    import os
+
+    root = Path(os.environ.get("RARUNET_RESULTS_DIR") or Path(__file__).resolve().parents[1] / "results")
+    return root / profile if profile else root
+
+
+def load_predictions(json_path, size: int) -> dict[str, np.ndarray]:
+    """The thresholded predictions a run saved beside its JSON: ``test`` and ``real__<name>``, (n, size, size) bool.
+
+    Parameters
+    ----------
+    json_path : path
+        The run's JSON file (the ``.npz`` beside it is read).
+    size : int
+        Image width the run used (``result["data"]["image_size"]``).
+    """
+    out = {}
+    with np.load(Path(json_path).with_suffix(".npz")) as z:
+        for key in z.files:
+            name = "test" if key == "test_pred" else key.replace("real_pred__", "real__")
+            out[name] = np.unpackbits(z[key], axis=-1)[..., :size].astype(bool)
+    return out
+
+
 def load_results(folder) -> dict[str, dict]:
     """Every run JSON in a folder, by run id (an empty dict if there is none).
 
@@ -354,55 +408,6 @@ def load_results(folder) -> dict[str, dict]:
     if not folder.is_dir():
         return {}
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
-
-
-@dataclass
-class Summary:
-    """Mean and sample standard deviation over seeds of one measure."""
-
-    mean: float
-    std: float
-    n: int
-    values: list = field(default_factory=list)
-
-
-def summarise(results: dict[str, dict], spec_filter: dict, measure: str, *, section: str = "test_pooled") -> Summary:
-    """Mean and spread over seeds of one measure for the runs matching a filter.
-
-    Parameters
-    ----------
-    results : dict
-        From :func:`load_results`.
-    spec_filter : dict
-        Fields of :class:`RunSpec` (except ``seed``) the runs must have; fields
-        not given take their defaults (clean labels, no ADL, no Table 4 row).
-    measure : str
-        A key of :data:`rarunet_lib.metrics.MEASURES`.
-    section : str
-        ``"test_pooled"`` (default) or ``"test_pooled_pixels"``.
-
-    Returns
-    -------
-    Summary
-        ``n = 0`` and NaN when no run matches; ``std`` is NaN for one run.
-    """
-    want = {"table4_row": None, "noise_beta": 0.0, "noise_alpha": None, "adl": False, **spec_filter}
-    vals = []
-    for r in results.values():
-        spec = r["spec"]
-        if all(_same(spec.get(k), v) for k, v in want.items()):
-            v = r[section].get(measure)
-            vals.append(np.nan if v is None else float(v))
-    if not vals:
-        return Summary(float("nan"), float("nan"), 0, [])
-    a = np.asarray(vals)
-    return Summary(float(np.nanmean(a)), float(np.nanstd(a, ddof=1)) if a.size > 1 else float("nan"), a.size, vals)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-9
-    return a == b
 
 
 def add_experiment_arguments(p: argparse.ArgumentParser) -> None:

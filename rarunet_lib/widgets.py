@@ -184,7 +184,7 @@ def draw_schedule(alpha: float, beta: float, *, epochs: int = 50, n_masks: int =
     Example
     -------
     >>> draw_schedule(0.68, 0.75, epochs=10, n_masks=100).tolist()[:3]
-    [12, 10, 10]
+    [4, 2, 2]
     """
     from .adl import removal_schedule
 

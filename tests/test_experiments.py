@@ -1,0 +1,190 @@
+"""The experiment grid (Tables 1, 4, 5) and its report: runs, resume, files, summaries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rarunet_lib.experiments import RunSpec, grid_specs, load_results, run_specs, table_runs
+from rarunet_lib.paper import TABLE4, TABLE5
+from rarunet_lib.report import fmt, markdown_table, stat, table4_rows, table5_rows, table23_rows
+
+
+# ------------------------------------------------------------------ the grid
+def test_table_sizes_match_the_paper():
+    assert len(table_runs("table4", [0])) == 7
+    # four settings x three models x (no ADL, ADL)
+    assert len(table_runs("table5", [0])) == 24
+    assert len(table_runs("table5", [0, 1, 2])) == 72
+    assert len(table_runs("table1", [0])) == 6
+    ids = [s.run_id for s in table_runs("table5", [0, 1])]
+    assert len(set(ids)) == len(ids)
+
+
+def test_table5_covers_every_paper_entry_for_its_models():
+    runs = {(s.noise_beta, s.noise_alpha, s.model, s.adl) for s in table_runs("table5", [0])}
+    names = {"U-Net": "unet", "Residual-UNet": "residual_unet", "Attention-UNet": "attention_unet_cbam"}
+    for (beta, alpha, model, adl) in TABLE5:
+        if model in names:
+            assert (beta, alpha, names[model], adl) in runs
+
+
+def test_tables_share_runs():
+    # Table 1 and Table 4 share U-Net, Residual-UNet and RAR-U-Net: 6 + 7 - 3 runs
+    assert len(grid_specs(["table1", "table4"], [0])) == 10
+    assert len(grid_specs(["table1", "table4"], [0, 1])) == 20
+
+
+def test_table4_specs_build_the_papers_parameter_counts():
+    """Each Table 4 run builds the network whose trainable count the paper prints (Table 4)."""
+    import keras
+
+    from rarunet_lib.models import build, count_trainable
+
+    for row, spec in enumerate(table_runs("table4", [0]), start=1):
+        keras.backend.clear_session()
+        model = build(spec.model, (32, 32, 1), **spec.model_kwargs())
+        assert count_trainable(model) == TABLE4[row][2], f"row {row}: {spec.run_id}"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"noise_beta": 0.5}, "noise_alpha"),
+    ({"adl": True}, "noisy labels"),
+])
+def test_runspec_rejects_inconsistent_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RunSpec("unet", 0, **kwargs)
+
+
+def test_unknown_table_is_named():
+    with pytest.raises(ValueError, match="table='table9'"):
+        table_runs("table9", [0])
+
+
+# ------------------------------------------------------------------ running and resuming
+@pytest.fixture(scope="module")
+def tiny_grid(tmp_path_factory):
+    from rarunet_lib.config import get_profile
+
+    profile = replace(get_profile("quick"), name="tiny", image_size=32, n_cases=2, slices_per_case=12, epochs=2,
+                      batch_size=4, description="test profile")
+    out = tmp_path_factory.mktemp("grid")
+    specs = [RunSpec("unet", 0), RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.7, adl=True)]
+    files = run_specs(specs, profile=profile, output=out, command="pytest", log=lambda s: None, workers=1)
+    return profile, out, specs, files
+
+
+def test_each_run_writes_json_and_predictions(tiny_grid):
+    from rarunet_lib.cli import load_dataset
+
+    profile, out, specs, files = tiny_grid
+    assert [f.name for f in files] == [f"{s.run_id}.json" for s in specs]
+    data = load_dataset("phantom", profile, seed=1000)
+    for f in files:
+        r = json.loads(f.read_text())
+        for key in ("command", "commit", "device", "time_utc", "seed"):
+            assert key in r["provenance"]
+        assert r["profile"]["name"] == "tiny" and r["wall_seconds"] > 0
+        assert len(r["history"]) == 2
+        # the model tested is the one of the best validation epoch (the first of equals)
+        vals = [e["val_dice"] for e in r["history"]]
+        assert r["selected_epoch"] == 1 + int(np.argmax(vals)) and r["selected_val_dice"] == max(vals)
+        n = len(data["test_masks"])
+        assert len(r["test_per_slice"]["dice"]) == n
+        # the stored predictions reproduce the stored metrics (pooled Dice by hand)
+        with np.load(f.with_suffix(".npz")) as z:
+            pred = np.unpackbits(z["test_pred"], axis=-1)[..., :32].astype(bool)
+            assert {k for k in z.files if k.startswith("real_pred__")}
+        gt = data["test_masks"].astype(bool)
+        assert pred.shape == gt.shape
+        tp, fp, fn = (pred & gt).sum(), (pred & ~gt).sum(), (~pred & gt).sum()
+        dice = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 1.0
+        assert r["test_pooled"]["dice"] == pytest.approx(dice)
+    adl = json.loads(files[1].read_text())
+    assert adl["data"]["noisy_masks"] == round(0.5 * len(data["train_masks"]))
+    assert adl["spec"]["adl"] is True and adl["history"][0]["n_excluded"] == 0  # epoch 1 trains on all
+
+
+def test_done_runs_are_skipped_and_missing_ones_rerun(tiny_grid):
+    profile, out, specs, files = tiny_grid
+    before = {f: f.stat().st_mtime_ns for f in files}
+    lines = []
+    run_specs(specs, profile=profile, output=out, log=lines.append, workers=1)
+    assert "0 to run" in lines[0]
+    assert {f: f.stat().st_mtime_ns for f in files} == before
+    # an interrupted grid: one run's JSON is missing -> only that one runs again, with the same result
+    old = json.loads(files[0].read_text())
+    files[0].unlink()
+    lines = []
+    run_specs(specs, profile=profile, output=out, log=lines.append, workers=1)
+    assert "1 to run" in lines[0]
+    new = json.loads(files[0].read_text())
+    assert new["test_pooled"]["dice"] == pytest.approx(old["test_pooled"]["dice"], abs=1e-6)
+    assert files[1].stat().st_mtime_ns == before[files[1]]
+    assert set(load_results(out / "tiny")) == {s.run_id for s in specs}
+
+
+def test_command_line_help_and_dry_run(capsys):
+    from rarunet_lib.__main__ import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["experiments", "--help"])
+    assert e.value.code == 0
+    assert "resumes" in capsys.readouterr().out
+    assert main(["experiments", "table4", "--profile", "cpu", "--seeds", "0", "1", "--output", "/nonexistent",
+                 "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "14 runs, 0 done, 14 to run" in out and "table4_row3__clean__seed1" in out
+
+
+# ------------------------------------------------------------------ the report
+def test_stat_is_mean_and_sample_sd():
+    s = stat([0.8, 0.9, 1.0, None, float("nan")])
+    assert s.n == 3 and s.mean == pytest.approx(0.9) and s.std == pytest.approx(0.1)
+    assert fmt(s) == "0.900 ± 0.100 (3)"
+
+
+def _fake(spec: dict, iou: float, recall: float = 0.9) -> dict:
+    full = {"table4_row": None, "noise_beta": 0.0, "noise_alpha": None, "adl": False, **spec}
+    per = {k: [1.0, None] for k in ("hd", "assd", "rvd", "dbd_g", "dbd_m", "sbd")}
+    pooled = {"iou": iou, "recall": recall, "hd": 4.0, "assd": 1.0, "rvd": 0.1, "dbd_g": 0.8, "dbd_m": 0.7,
+              "sbd": 0.75}
+    data = {"noisy_masks": 3, "n_train": 6, "achieved_alpha_mean": 0.7}
+    return {"spec": full, "params": 1, "test_pooled": pooled, "test_pooled_pixels": pooled, "test_per_slice": per,
+            "data": data}
+
+
+def test_table4_rows_pick_the_right_runs():
+    res = {"a": _fake({"model": "unet", "seed": 0}, 0.5), "b": _fake({"model": "unet", "seed": 1}, 0.7),
+           "c": _fake({"model": "rar_unet", "seed": 0, "table4_row": 3}, 0.6),
+           "d": _fake({"model": "unet", "seed": 0, "noise_beta": 0.5, "noise_alpha": 0.77}, 0.1)}
+    rows = table4_rows(res)
+    assert rows[0]["iou"].n == 2 and rows[0]["iou"].mean == pytest.approx(0.6)  # noisy run not counted
+    assert rows[2]["iou"].mean == pytest.approx(0.6) and rows[2]["iou"].n == 1
+    assert rows[6]["iou"].n == 0 and fmt(rows[6]["iou"]) == "not run"
+    assert rows[6]["paper_iou"] == 0.9193
+
+
+def test_table5_gain_uses_paired_seeds():
+    spec = {"model": "unet", "noise_beta": 0.5, "noise_alpha": 0.77}
+    res = {"a": _fake({**spec, "seed": 0}, 0.60), "b": _fake({**spec, "seed": 0, "adl": True}, 0.65),
+           "c": _fake({**spec, "seed": 1}, 0.50), "d": _fake({**spec, "seed": 1, "adl": True}, 0.60),
+           "e": _fake({**spec, "seed": 2}, 0.10)}  # no ADL partner: not in the gain
+    row = next(r for r in table5_rows(res) if r["name"] == "unet" and r["beta"] == 0.5)
+    assert row["gain"].n == 2 and row["gain"].mean == pytest.approx(0.075)
+    assert row["gain_paper"] == pytest.approx(0.8522 - 0.7523)
+    assert row["iou_noadl"].n == 3
+
+
+def test_table23_per_slice_mean_skips_undefined_slices():
+    res = {"a": _fake({"model": "rar_unet", "seed": 0}, 0.9)}
+    rows = {r["measure"]: r for r in table23_rows(res)}
+    assert rows["hd"]["per_slice"].mean == 1.0 and rows["hd"]["pooled"].mean == 4.0
+    assert rows["hd"]["paper"] == 10.0110
+
+
+def test_markdown_table():
+    assert markdown_table(["x"], [[1], [2]]).splitlines() == ["| x |", "|---|", "| 1 |", "| 2 |"]
