@@ -228,7 +228,7 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
     # ones tested (short CPU runs oscillate from epoch to epoch in inference mode); the last epoch is scored too.
     best_dice, best_weights, best_epoch = -1.0, None, 0
     for t in range(1, config.epochs + 1):
-        history = trainer.fit(max_epochs=t)
+        history = trainer.fit(max_epochs=1)  # one more epoch
         val = history["epochs"][-1].get("val_dice", float("nan"))
         if val > best_dice or best_weights is None:
             best_dice, best_weights, best_epoch = val, trainer.model.get_weights(), t
