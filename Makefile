@@ -12,13 +12,18 @@ TF_EXTRA ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 export RARUNET_PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
-JB_FLAGS := --toc book/_toc.yml -W -n --keep-going
+JB_FLAGS := --toc book/_toc.yml -W -n --keep-going --all  # --all: every page re-read, every notebook re-run (library changes show)
 PYTEST_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 MATHJAX := book/_static/mathjax/tex-chtml.js
 MATHJAX_VERSION := 3.2.2
+# The JavaScript that shows embedded ipywidgets state in the static pages, served
+# from the book (offline readers, no CDN): RequireJS and the ipywidgets 8 HTML manager.
+WIDGETS_JS := book/_static/ipywidgets/embed-amd.js
+HTML_MANAGER_VERSION := 1.0.15
+REQUIREJS_VERSION := 2.3.8
 
-.PHONY: install book test lint unit nbval benchmarks clean
+.PHONY: install book test lint unit nbval benchmarks clean vendor browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,8 +44,21 @@ $(MATHJAX):
 	cp .mathjax-tmp/package/LICENSE book/_static/mathjax/LICENSE
 	@rm -rf .mathjax-tmp
 
+$(WIDGETS_JS):
+	@rm -rf .widgets-tmp && mkdir -p .widgets-tmp book/_static/ipywidgets
+	cd .widgets-tmp && npm pack --silent @jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION) >/dev/null \
+	  && mkdir hm rq && tar xzf jupyter-widgets-html-manager-$(HTML_MANAGER_VERSION).tgz -C hm \
+	  && tar xzf requirejs-$(REQUIREJS_VERSION).tgz -C rq
+	cp .widgets-tmp/rq/package/require.js book/_static/ipywidgets/require.js
+	cp .widgets-tmp/rq/package/README.md book/_static/ipywidgets/REQUIREJS-README.md
+	cd .widgets-tmp/hm/package/dist && cp embed-amd.js *.woff2 *.woff *.ttf *.eot *.svg ../../../../book/_static/ipywidgets/
+	cp .widgets-tmp/hm/package/dist/embed.js.LICENSE.txt book/_static/ipywidgets/LICENSE.txt
+	@rm -rf .widgets-tmp
+
+vendor: $(MATHJAX) $(WIDGETS_JS)
+
 # MPLBACKEND=Agg would silently drop every figure from the pages: unset it.
-book: $(STAMP) $(MATHJAX)
+book: $(STAMP) $(MATHJAX) $(WIDGETS_JS)
 	env -u MPLBACKEND $(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "Book written to _build/html/index.html (profile: $(RARUNET_PROFILE))"
 
@@ -49,13 +67,23 @@ lint: $(STAMP)
 
 # pytest exits 5 when it collects nothing: report it rather than fail obscurely.
 unit: $(STAMP)
-	@$(PY) -m pytest tests notebooks $(PYTEST_FLAGS) $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest tests notebooks rarunet_lib --doctest-modules $(PYTEST_FLAGS) $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
-test: lint book unit
+# Debian's Chromium and its driver for the browser test (tests/test_browser.py); no
+# test tool downloads a browser of its own.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium and chromedriver: present"; \
+	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null && echo "installed chromium and chromium-driver"; fi
+
+# In `make test` the browser test must run: it fails (rather than skips) without a browser.
+test: export RARUNET_REQUIRE_BROWSER = 1
+test: lint book browser unit
 
 benchmarks: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache
+	rm -rf _build .pytest_cache .ruff_cache .mathjax-tmp .widgets-tmp

@@ -210,7 +210,7 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
     from .models import count_trainable
     from .noise import make_noisy_labels
     from .provenance import provenance
-    from .train import TrainConfig, Trainer
+    from .train import TrainConfig, Trainer, fit_best
 
     keras.backend.clear_session()
     t0 = time.perf_counter()
@@ -224,18 +224,15 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
                          noise_beta=spec.noise_beta if spec.adl else None, progress=False,
                          bn_momentum=profile.bn_momentum, model_kwargs=spec.model_kwargs())
     trainer = Trainer(config, data["train_images"], masks, noisy_indices=[e["index"] for e in manifest])
-    # Model selection on the validation split: the weights of the epoch with the best validation Dice are the
-    # ones tested (short CPU runs oscillate from epoch to epoch in inference mode); the last epoch is scored too.
-    best_dice, best_weights, best_epoch = -1.0, None, 0
-    for t in range(1, config.epochs + 1):
-        history = trainer.fit(max_epochs=1)  # one more epoch
-        val = history["epochs"][-1].get("val_dice", float("nan"))
-        if val > best_dice or best_weights is None:
-            best_dice, best_weights, best_epoch = val, trainer.model.get_weights(), t
+    # Model selection on the validation split (see fit_best); the last epoch's model is scored too.
+    best_epoch, best_dice = fit_best(trainer)
+    history = trainer.history
     train_s = time.perf_counter() - t0
+    pred = predict_masks(trainer.model, data["test_images"], batch_size=32)
+    best_weights = trainer.model.get_weights()
+    trainer.model.set_weights(trainer.last_epoch_weights)
     last_pred = predict_masks(trainer.model, data["test_images"], batch_size=32)
     trainer.model.set_weights(best_weights)
-    pred = predict_masks(trainer.model, data["test_images"], batch_size=32)
     sp = data["test_spacing"]
     result = {
         "provenance": provenance(seed=spec.seed, command=command.split() if command else None, profile=profile.name),

@@ -13,7 +13,7 @@ def setup_notebook(seed: int = 0, *, profile: str | None = None, deterministic: 
     """Prepare a notebook the way every chapter does, and return the profile.
 
     Quietens TensorFlow's C++ log lines (unless ``TF_CPP_MIN_LOG_LEVEL`` is
-    already set), seeds Python, NumPy and TensorFlow, applies the book's
+    already set) and its Python warnings, seeds Python, NumPy and TensorFlow, applies the book's
     matplotlib style and prints the environment banner.
 
     Parameters
@@ -38,6 +38,10 @@ def setup_notebook(seed: int = 0, *, profile: str | None = None, deterministic: 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     prof = get_profile(profile)
     seed_everything(seed, deterministic=deterministic)
+    import logging
+
+    # Python-side TensorFlow warnings (e.g. "retracing" when a chapter trains several small models) are noise here
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     from .plotting import use_book_style
 
     use_book_style()

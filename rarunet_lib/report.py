@@ -20,6 +20,7 @@ __all__ = [
     "Stat",
     "stat",
     "fmt",
+    "num",
     "TABLE4_LABELS",
     "paired_gain",
     "table4_rows",
@@ -48,11 +49,16 @@ TABLE4_LABELS: dict[int, str] = {
 
 @dataclass(frozen=True)
 class Stat:
-    """Mean, sample standard deviation and count of one measure over seeds."""
+    """Mean, sample standard deviation and count of one measure over seeds.
+
+    ``n_runs`` counts the runs asked about, including those where the measure
+    is undefined (None: e.g. the precision of an empty prediction).
+    """
 
     mean: float
     std: float
     n: int
+    n_runs: int | None = None
 
     def __str__(self) -> str:
         return fmt(self)
@@ -82,12 +88,27 @@ def fmt(s: Stat, digits: int = 3) -> str:
     -------
     >>> fmt(Stat(0.91234, 0.0101, 3)), fmt(Stat(0.5, float("nan"), 1)), fmt(Stat(float("nan"), float("nan"), 0))
     ('0.912 ± 0.010 (3)', '0.500 (1)', 'not run')
+    >>> fmt(Stat(float("nan"), float("nan"), 0, n_runs=2))
+    'undefined (2 runs)'
     """
     if s.n == 0:
-        return "not run"
+        return f"undefined ({s.n_runs} run{'s' if s.n_runs > 1 else ''})" if s.n_runs else "not run"
     if s.n == 1 or not math.isfinite(s.std):
         return f"{s.mean:.{digits}f} (1)"
     return f"{s.mean:.{digits}f} ± {s.std:.{digits}f} ({s.n})"
+
+
+def num(value, digits: int = 3) -> str:
+    """A number for a table or a sentence; ``"undefined"`` for None or NaN (an empty prediction has no precision).
+
+    Example
+    -------
+    >>> num(0.12345), num(None), num(float("nan"), 1)
+    ('0.123', 'undefined', 'undefined')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "undefined"
+    return f"{float(value):.{digits}f}"
 
 
 def _runs(results: dict, **want) -> list[dict]:
@@ -111,7 +132,8 @@ def _runs(results: dict, **want) -> list[dict]:
 
 
 def _measure(runs: list[dict], key: str, section: str = "test_pooled") -> Stat:
-    return stat([r[section].get(key) for r in runs])
+    s = stat([r[section].get(key) for r in runs])
+    return Stat(s.mean, s.std, s.n, n_runs=len(runs))
 
 
 def _table4_filter(row: int) -> dict:
@@ -238,8 +260,9 @@ def table23_rows(results: dict, model: str = "rar_unet") -> list[dict]:
         for r in runs:
             v = np.asarray([np.nan if x is None else x for x in r["test_per_slice"][key]], dtype=float)
             per_slice.append(float(np.nanmean(v)) if np.isfinite(v).any() else np.nan)
+        ps = stat(per_slice)
         rows.append({"measure": key, "paper": paper[key], "pooled": _measure(runs, key, "test_pooled_pixels"),
-                     "per_slice": stat(per_slice)})
+                     "per_slice": Stat(ps.mean, ps.std, ps.n, n_runs=len(runs))})
     return rows
 
 

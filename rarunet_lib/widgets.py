@@ -19,6 +19,7 @@ from .plotting import OKABE_ITO, show_overlay
 __all__ = [
     "draw_noise_panel",
     "noise_animation_html",
+    "offline_jshtml",
     "draw_noisy_dataset",
     "noise_explorer",
     "draw_schedule",
@@ -80,7 +81,50 @@ def noise_animation_html(image, clean, alphas: Sequence[float], *, kinds: Sequen
     anim = animation.FuncAnimation(fig, frame, frames=len(alphas), interval=600, blit=False)
     html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
-    return html
+    return offline_jshtml(html, f"Label noise at levels alpha = {', '.join(f'{a:.2f}' for a in alphas)}: "
+                                f"{', '.join(kinds)} of one mask, one frame per level")
+
+
+#: matplotlib's animation buttons use Font Awesome 4 icons from a CDN; offline pages get plain characters instead.
+_ICONS = {
+    "fa fa-minus": "\u2212", "fa fa-fast-backward": "\u00ab", "fa fa-step-backward": "\u2039",
+    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "\u275a\u275a", "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u203a", "fa fa-fast-forward": "\u00bb", "fa fa-plus": "+",
+}
+
+
+def offline_jshtml(html: str, alt: str) -> str:
+    """Make matplotlib's ``to_jshtml`` output work offline and describe its frames.
+
+    Drops the Font Awesome style sheet that matplotlib loads from a CDN (a page
+    read offline would log an error and show empty buttons), replaces the icons
+    by plain characters, and gives the frame image alt text.
+
+    Parameters
+    ----------
+    html : str
+        What ``FuncAnimation.to_jshtml`` returned.
+    alt : str
+        Alt text of the animation's image.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> offline_jshtml('<link rel="stylesheet"\\nhref="https://x/font-awesome.min.css"><img id="_anim_img1">'
+    ...                '<i class="fa fa-play"></i>', "frames").count("https")
+    0
+    """
+    import html as _html
+    import re
+
+    html = re.sub(r'<link rel="stylesheet"\s*href="[^"]*font-awesome[^"]*">', "", html)
+    for cls, char in _ICONS.items():
+        html = html.replace(f'<i class="{cls}"></i>', f'<span aria-hidden="true">{char}</span>')
+    return re.sub(r'<img id="(_anim_img[0-9a-f]+)"', lambda m: f'<img alt="{_html.escape(alt)}" id="{m.group(1)}"',
+                  html)
 
 
 def draw_noisy_dataset(images, masks, *, alpha: float, beta: float, seed: int = 0,
@@ -231,7 +275,8 @@ def schedule_animation_html(settings: Sequence[tuple[float, float]], *, epochs: 
     anim = animation.FuncAnimation(fig, frame, frames=len(settings), interval=800, blit=False)
     html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
-    return html
+    return offline_jshtml(html, "Eq. 5's schedule N(t) for " + "; ".join(f"alpha {a:.2f}, beta {b:.2f}"
+                                                                          for a, b in settings))
 
 
 def schedule_explorer(*, epochs: int = 50, n_masks: int = 5043):

@@ -194,3 +194,22 @@ def test_mirrored_strategy_on_two_logical_cpus():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "OK 2" in out.stdout
+
+
+def test_fit_best_keeps_the_weights_of_the_best_validation_epoch():
+    from rarunet_lib.train import fit_best
+
+    x, y = toy_data()
+    config = cfg(epochs=3, seed=3)
+    t = Trainer(config, x, y)
+    epoch, value = fit_best(t)
+    vals = [e["val_dice"] for e in t.history["epochs"]]
+    assert len(vals) == 3 and epoch == 1 + int(np.argmax(vals)) and value == max(vals)
+    # the same seed trained for exactly `epoch` epochs ends with the same weights (CPU is deterministic)
+    ref = Trainer(config, x, y)
+    ref.fit(max_epochs=epoch)
+    for a, b in zip(t.model.get_weights(), ref.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="validation split"):
+        fit_best(Trainer(TrainConfig(model="unet", epochs=1, batch_size=4, progress=False,
+                                     validation_fraction=0.0), x, y))
