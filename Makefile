@@ -23,7 +23,7 @@ WIDGETS_JS := book/_static/ipywidgets/embed-amd.js
 HTML_MANAGER_VERSION := 1.0.15
 REQUIREJS_VERSION := 2.3.8
 
-.PHONY: install book test lint unit nbval benchmarks clean vendor browser
+.PHONY: install book test lint unit nbval benchmarks clean vendor browser check-outputs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ browser:
 # In `make test` the browser test must run: it fails (rather than skips) without a browser.
 test: export RARUNET_REQUIRE_BROWSER = 1
 test: lint book browser unit
+
+# Re-store the reference outputs of the `# NBVAL_CHECK_OUTPUT` cells after changing one (NB=notebooks/xx.ipynb for one).
+check-outputs: $(STAMP)
+	env -u MPLBACKEND $(PY) tools/store_check_outputs.py $(NB)
 
 benchmarks: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
