@@ -33,6 +33,7 @@ __all__ = [
     "plot_curves",
     "profile_note",
     "worst_slices",
+    "table4_summary",
 ]
 
 #: Short names of Table 4's rows (what each adds to the U-Net).
@@ -165,7 +166,8 @@ def table4_rows(results: dict) -> list[dict]:
     Returns
     -------
     list of dict
-        ``row, label, paper_iou, paper_recall, paper_params, iou, recall`` (:class:`Stat`),
+        ``row, label, paper_iou, paper_recall, paper_params, iou, recall`` (:class:`Stat`; the model of
+        the best validation epoch), ``iou_last`` (the last epoch's model),
         ``params`` (ours, from the runs, or None), ``runs`` (the matching runs).
     """
     rows = []
@@ -174,6 +176,8 @@ def table4_rows(results: dict) -> list[dict]:
         p_iou, p_rec, p_params = TABLE4[row]
         rows.append({"row": row, "label": TABLE4_LABELS[row], "paper_iou": p_iou, "paper_recall": p_rec,
                      "paper_params": p_params, "iou": _measure(runs, "iou"), "recall": _measure(runs, "recall"),
+                     "iou_last": _measure([r for r in runs if "test_pooled_last_epoch" in r], "iou",
+                                          "test_pooled_last_epoch"),
                      "params": runs[0]["params"] if runs else None, "runs": runs})
     return rows
 
@@ -396,3 +400,26 @@ def worst_slices(gt, pred, k: int = 4) -> np.ndarray:
     idx = np.flatnonzero(total > 0)
     dice = 2 * inter[idx] / total[idx]
     return idx[np.argsort(dice, kind="stable")[:k]]
+
+
+def table4_summary(rows: list[dict]) -> dict:
+    """What Table 4's rows say on our data, in three numbers.
+
+    Returns
+    -------
+    dict
+        ``rank_correlation``: Spearman correlation between the paper's IoU and
+        our mean IoU over the rows we ran (NaN with fewer than 3 rows);
+        ``full_vs_unet``: :func:`paired_gain` of row 7 over row 1;
+        ``seed_sd``: the largest standard deviation over seeds of any row (the
+        noise floor a difference must clear); ``rows_run``: how many rows have runs.
+    """
+    from scipy.stats import spearmanr
+
+    ran = [r for r in rows if r["iou"].n]
+    rho = float("nan")
+    if len(ran) >= 3:
+        rho = float(spearmanr([r["paper_iou"] for r in ran], [r["iou"].mean for r in ran]).statistic)
+    sds = [r["iou"].std for r in rows if r["iou"].n > 1]
+    return {"rank_correlation": rho, "full_vs_unet": paired_gain(rows[0]["runs"], rows[6]["runs"]),
+            "seed_sd": max(sds) if sds else float("nan"), "rows_run": len(ran)}
