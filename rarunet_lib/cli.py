@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Profile, available_profiles, get_profile
-from .fileio import atomic_write_json
+from .fileio import atomic_write_json, json_safe
 
 __all__ = ["load_dataset", "add_train_arguments", "train_command", "predict_masks"]
 
@@ -155,8 +155,8 @@ def train_command(args: argparse.Namespace) -> int:
         "config": history["config"],
         "data": {"source": data["source"], "n_train": int(len(masks)), "n_test": int(len(pred)),
                  "image_size": size, "noisy_masks": len(manifest)},
-        "test_pooled": _clean(metrics.evaluate(data["test_masks"], pred, aggregate="pooled")),
-        "test_per_slice": _clean(metrics.evaluate(data["test_masks"], pred, aggregate="per_slice", spacing=None)),
+        "test_pooled": json_safe(metrics.evaluate(data["test_masks"], pred, aggregate="pooled")),
+        "test_per_slice": json_safe(metrics.evaluate(data["test_masks"], pred, aggregate="per_slice", spacing=None)),
         "pixel_mm": sp[0],
         "final_epoch": history["epochs"][-1],
     }
@@ -165,16 +165,3 @@ def train_command(args: argparse.Namespace) -> int:
     print(f"{args.model} [{profile.name}] test Dice {pooled['dice']:.4f}, IoU {pooled['iou']:.4f}, "
           f"recall {pooled['recall']:.4f} -> {args.output / 'result.json'}")
     return 0
-
-
-def _clean(d: dict) -> dict:
-    """JSON-safe: NaN and inf as None."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out[k] = _clean(v)
-        elif isinstance(v, float) and not np.isfinite(v):
-            out[k] = None
-        else:
-            out[k] = v
-    return out

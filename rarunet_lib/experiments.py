@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Profile, get_profile
-from .fileio import atomic_write_bytes, atomic_write_json
+from .fileio import atomic_write_bytes, atomic_write_json, json_safe
 
 __all__ = [
     "RunSpec",
@@ -157,19 +157,6 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
 TABLES = ("table1", "table4", "table5")
 
 
-def _clean(x):
-    """JSON-safe copy: NaN and inf become None."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        return float(x) if np.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def _per_slice(gt, pred, spacing) -> dict[str, list]:
     from . import metrics
 
@@ -261,7 +248,7 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
         result["real"][name] = metrics.evaluate(ry, rp, aggregate="pooled")
         arrays[f"real_pred__{name}"] = np.packbits(rp.astype(bool), axis=-1)
     result["wall_seconds"] = time.perf_counter() - t0
-    result = _clean(result)
+    result = json_safe(result)
     output.mkdir(parents=True, exist_ok=True)
     _atomic_savez(output / f"{spec.run_id}.npz", **arrays)
     atomic_write_json(output / f"{spec.run_id}.json", result)  # last: its presence marks the run done

@@ -1,4 +1,4 @@
-"""Atomic file writing (NumPy-free, no TensorFlow): results, manifests, histories."""
+"""Atomic file writing and JSON-safe values (NumPy only, no TensorFlow): results, manifests, histories."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_json"]
+import numpy as np
+
+__all__ = ["atomic_write_bytes", "atomic_write_json", "json_safe"]
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
@@ -49,3 +51,22 @@ def atomic_write_json(path, obj, *, indent: int | None = 1) -> Path:
     {'a': 1}
     """
     return atomic_write_bytes(path, (json.dumps(obj, indent=indent) + "\n").encode())
+
+
+def json_safe(x):
+    """A copy fit for JSON: NaN and infinities become None, NumPy scalars Python numbers (dicts and lists recursively).
+
+    Example
+    -------
+    >>> json_safe({"a": float("nan"), "b": [np.float32(0.5), np.int64(2)]})
+    {'a': None, 'b': [0.5, 2]}
+    """
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
