@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Profile, get_profile
-from .fileio import atomic_write_bytes, atomic_write_json, json_safe
+from .fileio import atomic_write_json, atomic_write_npz, json_safe
 
 __all__ = [
     "RunSpec",
@@ -250,17 +250,9 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
     result["wall_seconds"] = time.perf_counter() - t0
     result = json_safe(result)
     output.mkdir(parents=True, exist_ok=True)
-    _atomic_savez(output / f"{spec.run_id}.npz", **arrays)
+    atomic_write_npz(output / f"{spec.run_id}.npz", **arrays)
     atomic_write_json(output / f"{spec.run_id}.json", result)  # last: its presence marks the run done
     return result
-
-
-def _atomic_savez(path: Path, **arrays) -> None:
-    import io
-
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def grid_specs(tables, seeds) -> list[RunSpec]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "json_safe"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_npz", "json_safe"]
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
@@ -51,6 +51,23 @@ def atomic_write_json(path, obj, *, indent: int | None = 1) -> Path:
     {'a': 1}
     """
     return atomic_write_bytes(path, (json.dumps(obj, indent=indent) + "\n").encode())
+
+
+def atomic_write_npz(path, **arrays) -> Path:
+    """Save arrays as a compressed ``.npz`` atomically (see :func:`atomic_write_bytes`).
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> p = atomic_write_npz(os.path.join(tempfile.mkdtemp(), "x.npz"), a=np.arange(3))
+    >>> np.load(p)["a"].tolist()
+    [0, 1, 2]
+    """
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def json_safe(x):

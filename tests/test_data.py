@@ -131,9 +131,50 @@ def test_phantom_has_disc_levels_and_islands():
     assert max(n_islands) >= 2  # posterior elements as separate islands at some levels
 
 
+def test_phantom_field_of_view_sets_the_pixel_size():
+    narrow = data.synthetic_case(7, n_slices=6, size=128, fov_range=(250.0, 250.0))
+    wide = data.synthetic_case(7, n_slices=6, size=128, fov_range=(500.0, 500.0))
+    assert narrow.spacing[1:] == (250.0 / 128, 250.0 / 128) and wide.meta["fov_mm"] == 500.0
+    # the same anatomy (same seed) over twice the field of view: a quarter of the pixels
+    ratio = wide.mask.sum() / narrow.mask.sum()
+    assert 0.2 < ratio < 0.3
+    # in millimetres it is the same vertebra (to partial-volume losses of thin processes at 3.9 mm pixels)
+    mm2 = [c.mask.sum() * c.spacing[1] * c.spacing[2] for c in (narrow, wide)]
+    assert abs(mm2[0] - mm2[1]) / mm2[0] < 0.1
+
+
+def test_phantom_wide_variation_adds_pelvis_outside_the_mask():
+    # a stack reaching far below L5: the pelvis bones are drawn, never masked
+    c = data.synthetic_case(5, n_slices=60, size=128, slice_spacing=3.0, level_range=(16.0, 16.0),
+                            variation="wide")
+    csi = data.synthetic_case(5, n_slices=60, size=128, slice_spacing=3.0, level_range=(16.0, 16.0))
+    empty = ~c.mask.any(axis=(1, 2))
+    assert empty.sum() >= 20  # the sacral region (slices are stored inferior first)
+    # just below L5, where the last vertebra's footprint is: the sacrum (bone) in "wide", soft tissue in "csi"
+    means = []
+    for case in (c, csi):
+        first = int(np.argmax(case.mask.any(axis=(1, 2))))  # stored inferior first: the bottom of L5
+        foot = case.mask[first:first + 8].any(axis=0)
+        means.append(case.hu[max(first - 6, 0):first][:, foot].mean())
+    assert means[0] > means[1] + 50
+    assert means[1] < 0  # fat, canal, soft tissue
+    assert c.meta["variation"] == "wide" and 200 <= c.meta["fov_mm"] <= 520
+    # the csi cases do not depend on the wide variation's code path
+    np.testing.assert_array_equal(csi.hu, data.synthetic_case(5, n_slices=60, size=128, slice_spacing=3.0,
+                                                              level_range=(16.0, 16.0), variation="csi").hu)
+
+
+def test_phantom_wide_variation_spans_older_bone():
+    cancellous = [data.synthetic_case(s, n_slices=1, size=32, variation="wide").meta["cancellous_hu"]
+                  for s in range(40)]
+    assert min(cancellous) < 110 and max(cancellous) > 200  # 18-90 year olds (Jang 2019: -2.5 HU / year)
+
+
 def test_phantom_rejects_bad_arguments():
     for kwargs, match in [({"size": 100}, "size"), ({"n_slices": 0}, "n_slices"),
-                          ({"n_slices": 5000}, "at most"), ({"level_range": (5, 20)}, "level_range")]:
+                          ({"n_slices": 5000}, "at most"), ({"level_range": (5, 20)}, "level_range"),
+                          ({"fov_range": (300, 200)}, "fov_range"), ({"fov_range": (50, 200)}, "fov_range"),
+                          ({"variation": "cartoon"}, "variation")]:
         with pytest.raises(ValueError, match=match):
             data.synthetic_case(0, **{"n_slices": 2, "size": 32} | kwargs)
 

@@ -220,8 +220,14 @@ def _ct_noise(rng, size, px, sd, cutoff):
 
 
 # --------------------------------------------------------------------------- the patient
-def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_range):
-    """All per-case random parameters."""
+def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_range, fov_range=(200.0, 340.0),
+                  wide_rng=None):
+    """All per-case random parameters.
+
+    ``wide_rng`` (variation "wide") redraws the bone and scanner parameters over
+    the wider ranges of routine body CT, from its own generator, so that the
+    default ("csi") cases stay exactly as they are.
+    """
     habitus = rng.uniform(0.85, 1.15)
     p = {
         "habitus": habitus,
@@ -234,7 +240,7 @@ def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_ran
         "spine_dx": rng.uniform(-12, 12),
         "spine_rot": np.deg2rad(rng.uniform(-6, 6)),
         "angle": np.deg2rad(rng.uniform(-10, 10)),
-        "fov": rng.uniform(200, 340),
+        "fov": rng.uniform(*fov_range),
         "noise_sd": rng.uniform(12, 30),
         "blur_mm": rng.uniform(0.35, 0.65),
         "nps_cutoff": rng.uniform(0.6, 0.9),
@@ -286,10 +292,55 @@ def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_ran
     p["z"] = z0 + slice_spacing * np.arange(n_slices)
     p["first_level"] = max(v["level"] for v in verts if v["top"] <= z0 + 1e-9)
     p["verts"] = verts
+    p["wide"] = wide_rng is not None
+    if wide_rng is not None:
+        _widen(p, wide_rng)
     p["tex_a"], p["tex_b"] = (_smooth_noise(rng, (size, size), 10.0 / (p["fov"] / size), 6.0) for _ in range(2))
     p["vessels"] = rng.uniform(-1, 1, size=(60, 2))
     p["bowel"] = rng.uniform(-1, 1, size=(14, 4))
     return p
+
+
+def _widen(p, rng) -> None:
+    """Variation "wide": any adult (18-90 y) on a routine body scanner (see :func:`synthetic_case`)."""
+    age = rng.uniform(18, 90)
+    cancellous = 226 - 2.5 * (age - 25) + rng.normal(0, 35)
+    # On thick (3-5 mm) slices and soft kernels the thin cortical shell is averaged with what lies above and
+    # below it: its apparent HU falls towards the cancellous value.  Dense cortex likewise in osteoporotic bone.
+    p["age"] = age
+    p["hu"]["cancellous"] = float(np.clip(cancellous, 80, 330))
+    p["hu"]["cortex"] = p["hu"]["cancellous"] + rng.uniform(100, 850)
+    p["hu"]["dense"] = p["hu"]["cancellous"] + rng.uniform(200, 1100)
+    p["blur_mm"] = rng.uniform(0.4, 1.4)
+    p["noise_sd"] = rng.uniform(8, 35)
+    p["pelvis"] = {"head_r": rng.uniform(21, 26), "head_dx": rng.uniform(80, 95), "ilium_w": rng.uniform(0.9, 1.2)}
+
+
+def _pelvis_bones(p, z, sx, sy):
+    """Sacrum, iliac bones and femoral heads below L5 (variation "wide"); none is in the mask, as in CSI."""
+    last = p["verts"][-1]
+    below = z - (last["top"] + last["body_h"] + last["disc_h"])  # mm below the L5/S1 disc
+    if below <= 0:
+        return []
+    pe, bones = p["pelvis"], []
+    taper = float(np.clip(1 - below / 110.0, 0.25, 1))
+    # sacrum: a wide bone with ala in the upper part, narrowing and moving back lower down
+    back = sy + 0.25 * below
+    bones.append((_blob(sx, back, 25 + 25 * taper, 18 * taper + 6), "cancellous_bone"))
+    bones.append((_capsule(sx, back + 20 * taper + 4, sx, back + 30 * taper + 8, 4.0), "rib"))
+    # iliac bones: long oblique plates lateral to the sacrum, moving forward and down
+    w = pe["ilium_w"]
+    if below < 140:
+        for side in (-1, 1):
+            x0, y0 = sx + side * (45 + 10 * taper), back + 10
+            x1, y1 = sx + side * (95 * w + 15 * (1 - taper)), sy - 45 + 0.3 * below
+            bones.append((_capsule(x0, y0, x1, y1, 6.0 + 4.0 * (1 - taper)), "cancellous_bone"))
+    # femoral heads in the lowest part
+    if below > 70:
+        r = pe["head_r"] * float(np.clip((below - 70) / 15.0, 0.3, 1))
+        for side in (-1, 1):
+            bones.append((_blob(sx + side * pe["head_dx"], sy - 25, r, r), "cancellous_bone"))
+    return bones
 
 
 def _vertebra_parts(v, z, spine_x, spine_y, rot):
@@ -463,9 +514,11 @@ def _render_slice(p, z, size, rng):
     if level < 4.5:
         for side in (-1, 1):
             bone.append((_capsule(side * W * 0.55, D * 0.35, side * W * 0.8, D * 0.05, 5.0), "rib"))
-    if level > 15.0:  # iliac wings
+    if level > 15.0 and not p["wide"]:  # iliac wings
         for side in (-1, 1):
             bone.append((_capsule(sx + side * 60, sy + 20, sx + side * 105, sy - 30, 7.0), "rib"))
+    if p["wide"]:
+        bone += _pelvis_bones(p, z, sx, sy)
 
     # the vertebral column: canal and discs first, then bone
     parts = []
@@ -488,18 +541,27 @@ def _render_slice(p, z, size, rng):
     cv.paint(_blob(sx - sn * canal_cy, sy + c * canal_cy, crx * 0.8, cry * 0.8, p["spine_rot"]), hu["csf"] + tex)
 
     trabecular = None
+
+    def texture():  # band-pass trabecular texture, drawn once per slice when a bone needs it
+        nonlocal trabecular
+        if trabecular is None:
+            t1 = ndimage.gaussian_filter(rng.standard_normal((size, size)).astype(np.float32), 0.7 / cv.px)
+            t2 = ndimage.gaussian_filter(t1, 1.6 / cv.px)
+            band = t1 - t2
+            trabecular = band * (rng.uniform(40, 70) / max(float(band.std()), 1e-6))
+        return trabecular
+
     for shape, kind in bone + parts:
         if kind == "body" or kind == "endplate":
-            if trabecular is None:
-                t1 = ndimage.gaussian_filter(rng.standard_normal((size, size)).astype(np.float32), 0.7 / cv.px)
-                t2 = ndimage.gaussian_filter(t1, 1.6 / cv.px)
-                band = t1 - t2
-                trabecular = band * (rng.uniform(40, 70) / max(float(band.std()), 1e-6))
-            inner = hu["cancellous"] + trabecular
+            inner = hu["cancellous"] + texture()
             if kind == "endplate":
                 inner = inner + 0.3 * (hu["cortex"] - hu["cancellous"])
             cv.paint(shape, hu["cortex"])
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 0.45, shape.cx, shape.cy, shape.radius), inner)
+        elif kind == "cancellous_bone":  # large bones of the pelvis: a thin shell around textured marrow
+            cv.paint(shape, hu["cortex"])
+            cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.2, shape.cx, shape.cy, shape.radius),
+                     hu["cancellous"] - 20 + texture())
         elif kind == "rib":
             cv.paint(shape, hu["dense"])
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.5, shape.cx, shape.cy, shape.radius),
@@ -524,6 +586,8 @@ def synthetic_case(
     *,
     slice_spacing: float = 1.0,
     level_range: tuple[float, float] = (3.0, 13.0),
+    fov_range: tuple[float, float] | None = None,
+    variation: str = "csi",
 ) -> Case:
     """Generate one synthetic spine-CT case.
 
@@ -534,13 +598,31 @@ def synthetic_case(
     n_slices : int, default 64
         Number of consecutive axial slices.
     size : int, default 512
-        Slice side in pixels (the field of view, 200-340 mm, is drawn per case).
+        Slice side in pixels (the field of view is drawn per case from
+        ``fov_range``).
     slice_spacing : float, default 1.0
         Distance between slices in mm (1 mm as in the CSI data).
     level_range : (float, float), default (3.0, 13.0)
         Range of the first slice's level (0 = top of T1 ... 16 = top of L5).  A
         long stack starts higher if it must, to fit; it may run up to 120 mm
         beyond L5 into the sacral region (slices with empty masks).
+    fov_range : (float, float), optional
+        Range (mm) of the square field of view drawn per case.  Default
+        (200, 340) for ``variation="csi"``: spine-targeted reconstructions like
+        the CSI data (the body is cut off at the image edges); (200, 520) for
+        ``variation="wide"``: routine body CT, like the real demo samples,
+        shows the whole body in 350-500 mm.
+    variation : {"csi", "wide"}, default "csi"
+        ``"csi"`` mimics the paper's data: young adults (cancellous bone about
+        200-260 HU with age 18-80 around it), thin slices, a sharp bright
+        cortex, no pelvis.  ``"wide"`` is domain randomisation towards routine
+        body CT of any adult: age 18-90 (cancellous 60-330 HU), an apparent
+        cortex only 100-850 HU above the cancellous bone (thick slices, soft
+        kernels, osteoporosis), blur 0.4-1.4 mm, noise SD 8-35 HU, the wide
+        field of view, and below L5 the sacrum, iliac bones and femoral heads
+        (not in the mask, like the ribs: the CSI masks stop at L5).  The
+        ``"csi"`` cases are the same with or without this option's code: the
+        wide parameters come from a second generator seeded by ``seed``.
 
     Returns
     -------
@@ -573,8 +655,17 @@ def synthetic_case(
     lo, hi = level_range
     if not 0 <= lo <= hi <= len(LEVEL_NAMES) - 1:
         raise ValueError(f"level_range must satisfy 0 <= low <= high <= 16, got {level_range!r}")
+    if variation not in ("csi", "wide"):
+        raise ValueError(f"variation must be 'csi' or 'wide', got {variation!r}")
+    if fov_range is None:
+        fov_range = (200.0, 340.0) if variation == "csi" else (200.0, 520.0)
+    f_lo, f_hi = fov_range
+    if not 100.0 <= f_lo <= f_hi <= 700.0:
+        raise ValueError(f"fov_range must satisfy 100 <= low <= high <= 700 (mm), got {fov_range!r}")
     rng = np.random.default_rng(seed)
-    p = _draw_patient(rng, int(size), int(n_slices), float(slice_spacing), (lo, hi))
+    wide_rng = np.random.default_rng([int(seed), 1]) if variation == "wide" else None
+    p = _draw_patient(rng, int(size), int(n_slices), float(slice_spacing), (lo, hi), (float(f_lo), float(f_hi)),
+                      wide_rng)
     hu = np.empty((n_slices, size, size), np.int16)
     labels = np.zeros((n_slices, size, size), np.uint8)
     for i, z in enumerate(p["z"]):
@@ -588,6 +679,7 @@ def synthetic_case(
         "levels": f"{LEVEL_NAMES[first]} onwards",
         "contrast_phase": p["phase"], "cancellous_hu": round(p["hu"]["cancellous"], 1),
         "age": round(p["age"], 1), "noise_sd_hu": round(p["noise_sd"], 1), "fov_mm": round(p["fov"], 1),
+        "variation": variation,
     }
     # The case runs from top (superior) to bottom; store inferior -> superior like the loaders.
     return Case(hu[::-1].copy(), labels[::-1].copy(), (float(slice_spacing), px, px),
