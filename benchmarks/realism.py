@@ -50,7 +50,7 @@ def main():
     ap.add_argument("--variation", default="mixed", choices=["csi", "wide", "mixed"],
                     help="phantom variation (see rarunet_lib.data.synthetic_case); mixed (default): every other "
                          "training case wide (domain randomisation), the others csi")
-    ap.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate")
+    ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     ap.add_argument("--fov-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                     help="field of view range of the phantom cases in mm (default: the variation's)")
     ap.add_argument("--save-model", default=None, help="also save the trained model (.keras) here")

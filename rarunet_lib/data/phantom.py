@@ -317,17 +317,16 @@ def _widen(p, rng) -> None:
 
 
 def _pelvis_bones(p, z, sx, sy):
-    """Sacrum, iliac bones and femoral heads below L5 (variation "wide"); none is in the mask, as in CSI."""
+    """Iliac bones and femoral heads below L5 (variation "wide"); not in the mask, as in CSI."""
     last = p["verts"][-1]
     below = z - (last["top"] + last["body_h"] + last["disc_h"])  # mm below the L5/S1 disc
     if below <= 0:
         return []
     pe, bones = p["pelvis"], []
     taper = float(np.clip(1 - below / 110.0, 0.25, 1))
-    # sacrum: a wide bone with ala in the upper part, narrowing and moving back lower down
+    # No sacrum: S1 looks like a vertebral body, and an unlabelled look-alike (the CSI masks stop at L5)
+    # contradicted the labels of the bodies above it (training stalled).  Its place stays soft tissue.
     back = sy + 0.25 * below
-    bones.append((_blob(sx, back, 25 + 25 * taper, 18 * taper + 6), "cancellous_bone"))
-    bones.append((_capsule(sx, back + 20 * taper + 4, sx, back + 30 * taper + 8, 4.0), "rib"))
     # iliac bones: long oblique plates lateral to the sacrum, moving forward and down
     w = pe["ilium_w"]
     if below < 140:
@@ -619,8 +618,9 @@ def synthetic_case(
         body CT of any adult: age 18-90 (cancellous 60-330 HU), an apparent
         cortex only 100-850 HU above the cancellous bone (thick slices, soft
         kernels, osteoporosis), blur 0.4-1.4 mm, noise SD 8-35 HU, the wide
-        field of view, and below L5 the sacrum, iliac bones and femoral heads
-        (not in the mask, like the ribs: the CSI masks stop at L5).  The
+        field of view, and below L5 the iliac bones and femoral heads (not in
+        the mask, like the ribs; no sacrum: the CSI masks stop at L5, and an
+        unmasked S1 would contradict the vertebral bodies above it).  The
         ``"csi"`` cases are the same with or without this option's code: the
         wide parameters come from a second generator seeded by ``seed``.
 
