@@ -59,7 +59,8 @@ def main():
     seed_everything(0, deterministic=True)  # the same numbers on every CPU run
     kinds = ["csi", "wide"] * args.cases if args.variation == "mixed" else [args.variation] * args.cases
     fov = tuple(args.fov_range) if args.fov_range else None
-    cases = [synthetic_case(500 + i, args.slices, 2 * args.size, slice_spacing=3.0, level_range=(0.0, 16.0),
+    cases = [synthetic_case(500 + i, args.slices, 2 * args.size, slice_spacing=3.0,
+                            level_range=(0.0, 16.0) if kinds[i] == "csi" else (8.0, 16.0),
                             variation=kinds[i], fov_range=fov) for i in range(args.cases)]
     x, y, _ = prepare(cases[:-1], args.size)
     xt, yt, _ = prepare(cases[-1:], args.size)

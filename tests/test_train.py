@@ -270,7 +270,8 @@ def test_multiworker_strategy_two_workers_on_localhost():
 def test_same_seed_same_numbers_in_separate_processes():
     """Two fresh processes train a Residual-UNet (residual branches: gradient sums) to the same bits.
 
-    Without one inter-op thread (``seed_everything(deterministic=True)``) the losses differed in the 5th digit.
+    Checked to fail without one inter-op thread (``seed_everything(0)`` only): the loss then differed in the 5th
+    digit and the summed weights in the 3rd.
     """
     code = textwrap.dedent("""
         import json, os, numpy as np
@@ -279,9 +280,9 @@ def test_same_seed_same_numbers_in_separate_processes():
         seed_everything(0, deterministic=True)
         from rarunet_lib.train import TrainConfig, Trainer
         rng = np.random.default_rng(0)
-        x = rng.random((48, 32, 32), dtype=np.float32)
+        x = rng.random((48, 64, 64), dtype=np.float32)
         y = (x > 0.6).astype(np.uint8)
-        t = Trainer(TrainConfig(model="residual_unet", epochs=2, batch_size=8, learning_rate=1e-3,
+        t = Trainer(TrainConfig(model="residual_unet", epochs=1, batch_size=8, learning_rate=1e-3,
                                 progress=False), x, y)
         h = t.fit()
         w = [float(np.float64(v.numpy()).sum()) for v in t.model.trainable_weights]

@@ -314,6 +314,10 @@ def _widen(p, rng) -> None:
     p["blur_mm"] = rng.uniform(0.4, 1.4)
     p["noise_sd"] = rng.uniform(8, 35)
     p["pelvis"] = {"head_r": rng.uniform(21, 26), "head_dx": rng.uniform(80, 95), "ilium_w": rng.uniform(0.9, 1.2)}
+    # arms down beside the body (60 % of scans), each with its bone in cross-section
+    p["arms"] = {"gap": rng.uniform(5, 40), "r": rng.uniform(35, 48), "bone_r": rng.uniform(8, 13),
+                 "y": rng.uniform(-20, 30)} if rng.random() < 0.6 else None
+    p["rib_step"] = rng.uniform(28, 40)  # mm between the rib cross-sections along the body wall
 
 
 def _pelvis_bones(p, z, sx, sy):
@@ -333,7 +337,7 @@ def _pelvis_bones(p, z, sx, sy):
         for side in (-1, 1):
             x0, y0 = sx + side * (45 + 10 * taper), back + 10
             x1, y1 = sx + side * (95 * w + 15 * (1 - taper)), sy - 45 + 0.3 * below
-            bones.append((_capsule(x0, y0, x1, y1, 6.0 + 4.0 * (1 - taper)), "cancellous_bone"))
+            bones.append((_capsule(x0, y0, x1, y1, 8.0 + 6.0 * (1 - taper)), "cancellous_bone"))
     # femoral heads in the lowest part
     if below > 70:
         r = pe["head_r"] * float(np.clip((below - 70) / 15.0, 0.3, 1))
@@ -432,6 +436,12 @@ def _render_slice(p, z, size, rng):
     for off, val in ((0.0, hu["table"]), (25.0, hu["table"])):
         cv.paint(_shell(_blob(0, ty + off + 500, 230, 500), 1.6), val)
 
+    if p["wide"] and p["arms"] is not None:
+        a = p["arms"]
+        for side in (-1, 1):
+            ax0 = side * (W + a["gap"] + a["r"])
+            cv.paint(_blob(ax0, a["y"], a["r"], a["r"] * 1.1), hu["fat"] + tex)
+            cv.paint(_blob(ax0, a["y"], a["r"] - 6, a["r"] * 1.1 - 6), hu["muscle"] + tex)
     body = _blob(0, 0, W, D, 0.0, p["harm"])
     cv.paint(body, hu["skin"] + tex)
     cv.paint(_Shape(lambda x, y: body.sdf(x, y) + 2.0, 0, 0, body.radius), hu["fat"] + tex)
@@ -497,7 +507,17 @@ def _render_slice(p, z, size, rng):
 
     bone = []
     # ribs (thoracic levels): posterior arcs from the costovertebral joint round the side
-    if level < 12.3:
+    if p["wide"] and 8.0 <= level < 13.5:
+        # lower ribs run steeply down and forward: an axial slice cuts them into short ovals around the body wall
+        for side in (-1, 1):
+            wall = W - p["fat"] - 8
+            n = int(np.pi * wall / p["rib_step"])
+            for j in range(n):
+                ang = (j + 0.5 + 0.3 * np.sin(z / 9.0 + j)) / n * np.pi * 0.95
+                cx_, cy_ = side * wall * np.sin(ang), (D - p["fat"] - 8) * np.cos(ang) * 0.9
+                dx_, dy_ = 4.0 * np.cos(ang) * side, -4.0 * np.sin(ang)
+                bone.append((_capsule(cx_ - dx_, cy_ - dy_, cx_ + dx_, cy_ + dy_, 4.0), "rib"))
+    elif level < 12.3:
         for side in (-1, 1):
             for k, phase in enumerate((0.0, 0.5)):
                 a0 = np.pi * 0.45 * ((z / 22.0 + phase + k * 0.3) % 1.0)
@@ -518,6 +538,11 @@ def _render_slice(p, z, size, rng):
             bone.append((_capsule(sx + side * 60, sy + 20, sx + side * 105, sy - 30, 7.0), "rib"))
     if p["wide"]:
         bone += _pelvis_bones(p, z, sx, sy)
+        if p["arms"] is not None:
+            a = p["arms"]
+            for side in (-1, 1):
+                bone.append((_blob(side * (W + a["gap"] + a["r"]), a["y"], a["bone_r"], a["bone_r"]),
+                             "cancellous_bone"))
 
     # the vertebral column: canal and discs first, then bone
     parts = []
@@ -618,7 +643,9 @@ def synthetic_case(
         body CT of any adult: age 18-90 (cancellous 60-330 HU), an apparent
         cortex only 100-850 HU above the cancellous bone (thick slices, soft
         kernels, osteoporosis), blur 0.4-1.4 mm, noise SD 8-35 HU, the wide
-        field of view, and below L5 the iliac bones and femoral heads (not in
+        field of view, arms beside the body (60 % of cases), lower ribs cut
+        into short ovals around the body wall, and below L5 the iliac bones
+        and femoral heads (not in
         the mask, like the ribs; no sacrum: the CSI masks stop at L5, and an
         unmasked S1 would contradict the vertebral bodies above it).  The
         ``"csi"`` cases are the same with or without this option's code: the
