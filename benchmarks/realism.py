@@ -51,6 +51,8 @@ def main():
                     help="phantom variation (see rarunet_lib.data.synthetic_case); mixed (default): every other "
                          "training case wide (domain randomisation), the others csi")
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    ap.add_argument("--lr-schedule", default="cosine", choices=["constant", "cosine"],
+                    help="cosine (default): decay to 1 %% over the run, so the last epochs do not swing")
     ap.add_argument("--fov-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                     help="field of view range of the phantom cases in mm (default: the variation's)")
     ap.add_argument("--save-model", default=None, help="also save the trained model (.keras) here")
@@ -67,6 +69,7 @@ def main():
     # BatchNorm momentum 0.9 (a short run; Keras's 0.99 leaves inference-mode statistics behind) and the weights of
     # the best validation epoch (short runs swing from epoch to epoch), as the experiment grid does.
     cfg = TrainConfig(model="unet", epochs=args.epochs, batch_size=8, learning_rate=args.lr, seed=0, progress=False,
+                      lr_schedule=args.lr_schedule,
                       bn_momentum=0.9)
     trainer = Trainer(cfg, x, y)
     best_epoch, _ = fit_best(trainer)
@@ -86,7 +89,8 @@ def main():
     out = {"provenance": provenance(seed=0), "train_slices": int(len(x)), "image_size": args.size,
            "epochs": args.epochs, "variation": args.variation,
            "fov_range_mm": list(args.fov_range) if args.fov_range else None,
-           "learning_rate": args.lr, "cases": args.cases, "slices_per_case": args.slices, "selected_epoch": best_epoch,
+           "learning_rate": args.lr, "lr_schedule": args.lr_schedule, "cases": args.cases,
+           "slices_per_case": args.slices, "selected_epoch": best_epoch,
            "bn_momentum": 0.9,
            "phantom_test": {k: phantom[k] for k in KEYS},
            "real": real, "real_without_sacrum": real_tl,

@@ -44,6 +44,7 @@ __all__ = ["TrainConfig", "Trainer", "train", "fit_best"]
 _RANKINGS = ("normalised_cumulative", "last_epoch")
 _FIRST_EPOCH = ("train_all", "scoring_pass")
 _STRATEGIES = ("default", "mirrored", "multiworker")
+_LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -58,6 +59,11 @@ class TrainConfig:
         Paper: 50 epochs, batch 8.
     learning_rate : float
         Adam learning rate (paper: 1e-5).
+    lr_schedule : {"constant", "cosine"}
+        "constant" (the paper); "cosine" decays the rate to 1 % of
+        ``learning_rate`` over ``epochs`` full epochs (steps counted by the
+        optimizer, so a resumed run continues the curve): short runs at a high
+        rate then end on small steps instead of swinging from epoch to epoch.
     seed : int
         Seeds the weights, the validation split, the order and the rotations.
     validation_fraction : float
@@ -90,6 +96,7 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 8
     learning_rate: float = 1e-5
+    lr_schedule: str = "constant"
     seed: int = 0
     validation_fraction: float = 0.1
     augment: bool = True
@@ -120,6 +127,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        if self.lr_schedule not in _LR_SCHEDULES:
+            raise ValueError(f"lr_schedule={self.lr_schedule!r} is not allowed; use one of {_LR_SCHEDULES}")
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if self.adl:
@@ -264,7 +273,11 @@ class Trainer:
         with self.strategy.scope():
             self.model = build(cfg.model, shape, **cfg.model_kwargs)
             set_batchnorm_momentum(self.model, cfg.bn_momentum)
-            self.optimizer = keras.optimizers.Adam(cfg.learning_rate)
+            rate = cfg.learning_rate
+            if cfg.lr_schedule == "cosine":
+                steps = cfg.epochs * -(-self.n_train // cfg.batch_size)
+                rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.01)
+            self.optimizer = keras.optimizers.Adam(rate)
             self.optimizer.build(self.model.trainable_variables)
         global_batch = cfg.batch_size
         model, optimizer = self.model, self.optimizer

@@ -294,3 +294,25 @@ def test_same_seed_same_numbers_in_separate_processes():
         assert out.returncode == 0, out.stderr[-3000:]
         results.append(json.loads(out.stdout.split("RESULT", 1)[1]))
     assert results[0] == results[1]
+
+
+def test_cosine_schedule_ends_at_one_percent_and_survives_resume(tmp_path):
+    import math
+
+    x, y = toy_data(40)
+    config = cfg(epochs=3, lr_schedule="cosine", learning_rate=2e-3, validation_fraction=0.0)
+    part = Trainer(config, x, y, output=tmp_path / "run")
+    part.fit(max_epochs=1)
+    steps = 3 * math.ceil(40 / 8)
+    k = int(part.optimizer.iterations.numpy())
+    assert k == steps // 3
+    # CosineDecay by hand: lr0 * ((1 - a) * (1 + cos(pi k / K)) / 2 + a), a = 0.01
+    expected = 2e-3 * (0.99 * (1 + math.cos(math.pi * k / steps)) / 2 + 0.01)
+    assert float(part.optimizer.learning_rate) == pytest.approx(expected, rel=1e-5)
+    resumed = Trainer.resume(tmp_path / "run", x, y)
+    assert int(resumed.optimizer.iterations.numpy()) == k
+    resumed.fit()
+    assert int(resumed.optimizer.iterations.numpy()) == steps
+    assert float(resumed.optimizer.learning_rate) == pytest.approx(2e-5, rel=1e-5)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        Trainer(cfg(lr_schedule="step"), x, y)
