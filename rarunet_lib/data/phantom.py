@@ -308,10 +308,12 @@ def _widen(p, rng) -> None:
     # On thick (3-5 mm) slices and soft kernels the thin cortical shell is averaged with what lies above and
     # below it: its apparent HU falls towards the cancellous value.  Dense cortex likewise in osteoporotic bone.
     p["age"] = age
-    p["hu"]["cancellous"] = float(np.clip(cancellous, 80, 330))
-    p["hu"]["cortex"] = p["hu"]["cancellous"] + rng.uniform(100, 850)
-    p["hu"]["dense"] = p["hu"]["cancellous"] + rng.uniform(200, 1100)
-    p["blur_mm"] = rng.uniform(0.4, 1.4)
+    p["hu"]["cancellous"] = float(np.clip(cancellous, 100, 330))
+    # (A lower floor, cortex only 100 HU above the cancellous bone and 1.4 mm blur, made vertebrae invisible at
+    # 4 mm pixels: contradictory targets, and the U-Net of the realism check collapsed to over-segmentation.)
+    p["hu"]["cortex"] = p["hu"]["cancellous"] + rng.uniform(250, 850)
+    p["hu"]["dense"] = p["hu"]["cancellous"] + rng.uniform(350, 1100)
+    p["blur_mm"] = rng.uniform(0.4, 1.0)
     p["noise_sd"] = rng.uniform(8, 35)
     p["pelvis"] = {"head_r": rng.uniform(21, 26), "head_dx": rng.uniform(80, 95), "ilium_w": rng.uniform(0.9, 1.2)}
     # arms down beside the body (60 % of scans), each with its bone in cross-section
@@ -640,9 +642,9 @@ def synthetic_case(
         ``"csi"`` mimics the paper's data: young adults (cancellous bone about
         200-260 HU with age 18-80 around it), thin slices, a sharp bright
         cortex, no pelvis.  ``"wide"`` is domain randomisation towards routine
-        body CT of any adult: age 18-90 (cancellous 60-330 HU), an apparent
-        cortex only 100-850 HU above the cancellous bone (thick slices, soft
-        kernels, osteoporosis), blur 0.4-1.4 mm, noise SD 8-35 HU, the wide
+        body CT of any adult: age 18-90 (cancellous 100-330 HU), an apparent
+        cortex only 250-850 HU above the cancellous bone (thick slices, soft
+        kernels, osteoporosis), blur 0.4-1.0 mm, noise SD 8-35 HU, the wide
         field of view, arms beside the body (60 % of cases), lower ribs cut
         into short ovals around the body wall, and below L5 the iliac bones
         and femoral heads (not in
