@@ -116,13 +116,13 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 def train_command(args: argparse.Namespace) -> int:
     from . import metrics
-    from .config import _gpu_visible, seed_everything
+    from .config import seed_everything
     from .noise import make_noisy_labels, save_manifest
     from .provenance import provenance
     from .train import TrainConfig, Trainer
 
     profile = get_profile(args.profile)
-    seed_everything(args.seed, deterministic=not _gpu_visible())  # CPU: the same seed gives the same numbers
+    seed_everything(args.seed, deterministic="cpu")  # CPU: the same seed gives the same numbers
     size = args.image_size or profile.image_size
     data = load_dataset(args.data, profile, seed=1000 + args.seed, size=size)
     masks, manifest = data["train_masks"], []

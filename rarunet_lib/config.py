@@ -266,7 +266,7 @@ def describe_environment(profile: Profile | str | None = None, *, file=None) -> 
     return text
 
 
-def seed_everything(seed: int, *, deterministic: bool = False) -> None:
+def seed_everything(seed: int, *, deterministic: bool | str = False) -> None:
     """Seed Python's ``random``, NumPy's legacy global generator and TensorFlow.
 
     Library functions take explicit ``seed``/``rng`` arguments and never rely on
@@ -277,11 +277,13 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
     ----------
     seed : int
         Non-negative integer seed.
-    deterministic : bool, default False
+    deterministic : bool or "cpu", default False
         Also ask TensorFlow for deterministic kernels
         (``tf.config.experimental.enable_op_determinism``) and one inter-op
         thread, so that a CPU run repeats to the last digit; slower on GPU.
-        Call it before anything else uses TensorFlow (else a warning).
+        ``"cpu"``: only where TensorFlow sees no GPU (what the command-line
+        tools use).  Call it before anything else uses TensorFlow (else a
+        warning).
 
     Raises
     ------
@@ -298,6 +300,8 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
+    if deterministic not in (True, False, "cpu"):
+        raise ValueError(f"deterministic must be True, False or 'cpu', got {deterministic!r}")
     seed = int(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
@@ -307,6 +311,8 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
         import tensorflow as tf
     except ImportError:
         return
+    if deterministic == "cpu":
+        deterministic = not _gpu_visible()
     if deterministic:
         # Deterministic kernels are not enough on CPU: with several inter-op threads, independent ops finish in a
         # varying order and gradient sums (residual branches) round differently from run to run (measured: a

@@ -402,10 +402,9 @@ def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
 def experiments_command(args: argparse.Namespace) -> int:
     import sys
 
-    from .config import _gpu_visible, seed_everything
+    from .config import seed_everything
 
-    # deterministic kernels on CPU (the same seed, the same numbers; cheap there), not on a GPU (slow there)
-    seed_everything(0, deterministic=not _gpu_visible())
+    seed_everything(0, deterministic="cpu")  # the same numbers on CPU (cheap there), not on a GPU (slow there)
     run_grid(args.tables, profile=args.profile, seeds=args.seeds, output=args.output,
              command="python -m rarunet_lib " + " ".join(sys.argv[1:]), dry_run=args.dry_run)
     return 0

@@ -60,3 +60,8 @@ def test_seed_everything_repeats_numpy_and_tensorflow():
 def test_seed_everything_rejects_bad_seeds(bad, exc):
     with pytest.raises(exc, match="seed"):
         config.seed_everything(bad)
+
+
+def test_seed_everything_rejects_a_bad_deterministic_value():
+    with pytest.raises(ValueError, match="deterministic"):
+        config.seed_everything(0, deterministic="always")

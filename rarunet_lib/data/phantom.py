@@ -647,9 +647,9 @@ def synthetic_case(
         kernels, osteoporosis), blur 0.4-1.0 mm, noise SD 8-35 HU, the wide
         field of view, arms beside the body (60 % of cases), lower ribs cut
         into short ovals around the body wall, and below L5 the iliac bones
-        and femoral heads (not in
-        the mask, like the ribs; no sacrum: the CSI masks stop at L5, and an
-        unmasked S1 would contradict the vertebral bodies above it).  The
+        and femoral heads (not in the mask, like the ribs; no sacrum: the CSI
+        masks stop at L5, and an unmasked S1 would contradict the vertebral
+        bodies above it).  The
         ``"csi"`` cases are the same with or without this option's code: the
         wide parameters come from a second generator seeded by ``seed``.
 
