@@ -201,3 +201,31 @@ def test_table4_summary_against_hand_values():
     assert s["rows_run"] == 3 and s["rank_correlation"] == pytest.approx(1.0)
     assert s["full_vs_unet"].n == 2 and s["full_vs_unet"].mean == pytest.approx(0.30)
     assert s["seed_sd"] == pytest.approx(np.std([0.9, 0.8], ddof=1))
+
+
+def test_late_swing_against_hand_values():
+    from rarunet_lib.report import late_swing
+
+    h = [{"val_dice": v} for v in (0.0, 0.9, 0.1, 0.5, 0.5, 0.7)]
+    # last half = last 3 epochs (0.5, 0.5, 0.7): changes 0.0 and 0.2
+    assert late_swing(h) == pytest.approx(0.1)
+    assert late_swing(h, tail=1.0) == pytest.approx((0.9 + 0.8 + 0.4 + 0.0 + 0.2) / 5)
+    assert late_swing([{"val_dice": 0.3}]) != late_swing([{"val_dice": 0.3}])  # NaN
+    with pytest.raises(ValueError, match="tail"):
+        late_swing(h, tail=0.0)
+
+
+def test_stability_summary_groups_clean_and_noisy_runs():
+    from rarunet_lib.report import stability_summary
+
+    def run(beta, vals, best, last):
+        return {"spec": {"noise_beta": beta}, "history": [{"val_dice": v} for v in vals],
+                "test_pooled": {"iou": best}, "test_pooled_last_epoch": {"iou": last}}
+
+    res = {"a": run(0.0, (0.5, 0.5), 0.8, 0.8), "b": run(0.0, (0.2, 0.6), 0.7, 0.5),
+           "c": run(0.75, (0.1, 0.9, 0.1, 0.9), 0.6, 0.05)}
+    clean, noisy = stability_summary(res)
+    assert (clean["group"], clean["runs"], noisy["runs"]) == ("clean labels", 2, 1)
+    assert clean["late_swing"].mean == pytest.approx(0.2)  # (0.0 + 0.4) / 2
+    assert clean["best_minus_last"].mean == pytest.approx(0.1) and clean["ended_collapsed"] == 0
+    assert noisy["late_swing"].mean == pytest.approx(0.8) and noisy["ended_collapsed"] == 1

@@ -1,0 +1,114 @@
+"""Why do short CPU runs swing from epoch to epoch?  One run, measured after every epoch.
+
+The ``cpu`` profile's validation Dice jumps between epochs (0.79 -> 0.15 -> 0.71
+for a clean U-Net; worse on noisy labels), so each grid run is tested at its best
+validation epoch.  This script trains one configuration of the grid with the
+library's trainer and, after every epoch, records:
+
+- ``loss``: the training Dice loss (per-sample soft Dice, training mode);
+- ``val_dice``: validation Dice, thresholded at 0.5, in inference mode (BatchNorm
+  moving statistics), exactly what the grid selects on;
+- ``val_dice_batch_stats``: the same validation slices in training mode (BatchNorm
+  statistics of each batch of 8; the moving statistics are restored afterwards);
+- ``val_prob_in_mask``: the mean predicted probability inside the true validation
+  masks (inference mode): near 0.5 means the threshold cuts through the prediction;
+- ``test_dice``: pooled test Dice in inference mode.
+
+Variants are command-line switches (learning rate, cosine schedule, BatchNorm
+momentum), so that one cause at a time can be tested against the grid's setting.
+
+Run: python benchmarks/stability.py --beta 0.75 --alpha 0.68 [--lr-schedule cosine]
+     [--bn-momentum 0.99] [--learning-rate 1e-4] [--out results/stability/NAME.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from rarunet_lib.config import get_profile, seed_everything  # noqa: E402
+from rarunet_lib.fileio import atomic_write_json  # noqa: E402
+from rarunet_lib.provenance import provenance  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="unet")
+    p.add_argument("--profile", default="cpu")
+    p.add_argument("--beta", type=float, default=0.0, help="proportion of noisy masks (0: clean labels)")
+    p.add_argument("--alpha", type=float, default=None, help="noise level (IoU of a noisy mask with its clean one)")
+    p.add_argument("--learning-rate", type=float, default=None, help="default: the profile's")
+    p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
+    p.add_argument("--bn-momentum", type=float, default=None, help="default: the profile's")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="JSON file to write (default: print only)")
+    args = p.parse_args(argv)
+
+    seed_everything(args.seed, deterministic="cpu")
+    import tensorflow as tf
+
+    from rarunet_lib.cli import load_dataset
+    from rarunet_lib.noise import make_noisy_labels
+    from rarunet_lib.train import TrainConfig, Trainer
+
+    prof = get_profile(args.profile)
+    data = load_dataset("phantom", prof, seed=1000)  # the grid's dataset (experiments.run_specs)
+    masks = data["train_masks"]
+    if args.beta:
+        if args.alpha is None:
+            p.error("--beta needs --alpha")
+        masks, _ = make_noisy_labels(masks, alpha=args.alpha, beta=args.beta, seed=args.seed)
+    cfg = TrainConfig(model=args.model, epochs=prof.epochs, batch_size=prof.batch_size,
+                      learning_rate=args.learning_rate or prof.learning_rate, seed=args.seed, progress=False,
+                      bn_momentum=args.bn_momentum or prof.bn_momentum, lr_schedule=args.lr_schedule)
+    tr = Trainer(cfg, data["train_images"], masks)
+    bs = prof.batch_size
+
+    def val_scores(training: bool) -> tuple[float, float]:
+        m = tr.model
+        saved = [v.numpy() for v in m.non_trainable_variables]  # training mode moves the BN statistics
+        tp = npred = ngt = 0
+        inside = []
+        for s in range(0, tr.val_idx.size, bs):
+            ids = tr.val_idx[s:s + bs]
+            prob = m(tf.constant(tr.x[ids]), training=training).numpy()[..., 0]
+            truth = tr.y[ids] > 0.5
+            hard = prob > 0.5
+            tp += int((hard & truth).sum())
+            npred += int(hard.sum())
+            ngt += int(truth.sum())
+            inside.append(prob[truth])
+        for v, a in zip(m.non_trainable_variables, saved, strict=True):
+            v.assign(a)
+        return 2 * tp / max(npred + ngt, 1), float(np.concatenate(inside).mean())
+
+    rows = []
+    t0 = time.perf_counter()
+    for _ in range(prof.epochs):
+        h = tr.fit(max_epochs=1)["epochs"][-1]
+        _, prob_in = val_scores(False)
+        val_bs, _ = val_scores(True)
+        pred = tr.model.predict(data["test_images"][..., None], batch_size=32, verbose=0)[..., 0] > 0.5
+        truth = data["test_masks"] > 0
+        test = 2 * (pred & truth).sum() / max(pred.sum() + truth.sum(), 1)
+        row = {"epoch": h["epoch"], "loss": h["loss"], "val_dice": h["val_dice"], "val_dice_batch_stats": val_bs,
+               "val_prob_in_mask": prob_in, "test_dice": float(test), "seconds": time.perf_counter() - t0}
+        rows.append(row)
+        print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+    result = {"provenance": provenance(seed=args.seed, profile=prof.name), "args": vars(args),
+              "config": {"learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule,
+                         "bn_momentum": cfg.bn_momentum, "epochs": cfg.epochs},
+              "epochs": rows}
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        atomic_write_json(args.out, result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
