@@ -18,7 +18,7 @@ Variants are command-line switches (learning rate, cosine schedule, BatchNorm
 momentum), so that one cause at a time can be tested against the grid's setting.
 
 Run: python benchmarks/stability.py --beta 0.75 --alpha 0.68 [--lr-schedule cosine]
-     [--bn-momentum 0.99] [--learning-rate 1e-4] [--out results/stability/NAME.json]
+     [--bn-momentum 0.99] [--learning-rate 1e-4] [--bn-recalibration] [--out results/stability/NAME.json]
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def main(argv=None) -> int:
     p.add_argument("--learning-rate", type=float, default=None, help="default: the profile's")
     p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
     p.add_argument("--bn-momentum", type=float, default=None, help="default: the profile's")
+    p.add_argument("--bn-recalibration", action="store_true",
+                   help="recompute the BatchNorm statistics after every epoch (TrainConfig.bn_recalibration)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="JSON file to write (default: print only)")
     args = p.parse_args(argv)
@@ -65,7 +67,8 @@ def main(argv=None) -> int:
         masks, _ = make_noisy_labels(masks, alpha=args.alpha, beta=args.beta, seed=args.seed)
     cfg = TrainConfig(model=args.model, epochs=prof.epochs, batch_size=prof.batch_size,
                       learning_rate=args.learning_rate or prof.learning_rate, seed=args.seed, progress=False,
-                      bn_momentum=args.bn_momentum or prof.bn_momentum, lr_schedule=args.lr_schedule)
+                      bn_momentum=args.bn_momentum or prof.bn_momentum, lr_schedule=args.lr_schedule,
+                      bn_recalibration=args.bn_recalibration)
     tr = Trainer(cfg, data["train_images"], masks)
     bs = prof.batch_size
 
@@ -102,7 +105,8 @@ def main(argv=None) -> int:
         print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
     result = {"provenance": provenance(seed=args.seed, profile=prof.name), "args": vars(args),
               "config": {"learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule,
-                         "bn_momentum": cfg.bn_momentum, "epochs": cfg.epochs},
+                         "bn_momentum": cfg.bn_momentum, "bn_recalibration": cfg.bn_recalibration,
+                         "epochs": cfg.epochs},
               "epochs": rows}
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

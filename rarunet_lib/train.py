@@ -88,6 +88,13 @@ class TrainConfig:
     bn_momentum : float
         BatchNormalization momentum (Keras default 0.99; 0.9 for short runs, see
         :func:`rarunet_lib.models.set_batchnorm_momentum`).
+    bn_recalibration : bool
+        After every epoch, before validation, replace the BatchNormalization
+        moving statistics by their average over that epoch's training batches
+        (:meth:`Trainer.recalibrate_batchnorm`, "precise BN").  Off by default
+        (the paper); it costs one forward pass over the training set per epoch
+        and removes the epoch-to-epoch swing that stale moving averages cause in
+        short, high-learning-rate runs.
     progress : bool
         Show a progress bar per epoch.
     """
@@ -112,6 +119,7 @@ class TrainConfig:
     tensorboard: bool = False
     progress: bool = True
     bn_momentum: float = 0.99
+    bn_recalibration: bool = False
     model_kwargs: dict = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -148,6 +156,10 @@ class TrainConfig:
             raise ValueError(f"bn_momentum must be in [0, 1), got {self.bn_momentum!r}")
         if self.strategy not in _STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not allowed; use one of {_STRATEGIES}")
+        if not isinstance(self.bn_recalibration, bool):
+            raise ValueError(f"bn_recalibration must be True or False, got {self.bn_recalibration!r}")
+        if self.bn_recalibration and self.strategy != "default":
+            raise ValueError(f"bn_recalibration=True works with strategy='default' only, got {self.strategy!r}")
 
 
 def _json_default(o):
@@ -400,6 +412,8 @@ class Trainer:
                     bar.update(n)
             if bar is not None:
                 bar.close()
+            if cfg.bn_recalibration:
+                self.recalibrate_batchnorm(keep, epoch=t)
             record = {"epoch": t, "loss": float(np.nanmean(self.losses[t - 1])),
                       "n_excluded": int(excluded.size), "planned_exclusions": int(self.schedule[t - 1]),
                       "n_trained": int(steps * cfg.batch_size), "seconds": 0.0}
@@ -420,6 +434,63 @@ class Trainer:
             if self.output is not None:
                 self._save_checkpoint()
         return self.history
+
+    def recalibrate_batchnorm(self, sample_ids=None, *, epoch: int = 0) -> int:
+        """Set every BatchNormalization layer's moving statistics to their average over training batches.
+
+        One forward pass in training mode over the training samples, batched,
+        shuffled and rotated as in training; batch ``i`` enters each moving
+        average with weight ``1 / (i + 1)``, so afterwards the moving mean and
+        variance are the plain averages of the batch statistics ("precise BN",
+        Wu & Johnson 2021).  The weights do not change.
+
+        Parameters
+        ----------
+        sample_ids : array of int, optional
+            Training-sample ids to use (default: all training samples).
+        epoch : int, default 0
+            Seeds the order and rotations (with ``config.seed``).
+
+        Returns
+        -------
+        int
+            The number of batches averaged.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).random((16, 32, 32), dtype=np.float32)
+        >>> t = Trainer(TrainConfig(model="unet", epochs=1, batch_size=4, progress=False), x, (x > 0.7).astype("uint8"))
+        >>> t.recalibrate_batchnorm()
+        3
+        """
+        import keras
+
+        from .data.pipeline import make_dataset
+
+        self._setup()
+        cfg = self.config
+        ids = np.arange(self.n_train) if sample_ids is None else np.asarray(sample_ids, dtype=int)
+        if ids.size == 0:
+            raise ValueError("sample_ids must name at least one training sample")
+        bn = [layer for layer in self.model._flatten_layers(include_self=False, recursive=True)
+              if isinstance(layer, keras.layers.BatchNormalization)]
+        if not bn:
+            return 0
+        momenta = [layer.momentum for layer in bn]
+        global_idx = self.train_idx[ids]
+        ds = make_dataset(self.x[global_idx], self.y[global_idx], batch_size=min(cfg.batch_size, ids.size),
+                          shuffle=True, augment=cfg.augment, seed=cfg.seed * 1000 + epoch, drop_remainder=True)
+        n = 0
+        try:
+            for n, (x, _) in enumerate(ds, start=1):
+                for layer in bn:
+                    layer.momentum = (n - 1) / n  # running average: the first batch replaces the old statistics
+                self.model(x, training=True)
+        finally:
+            for layer, m in zip(bn, momenta, strict=True):
+                layer.momentum = m
+        return n
 
     def _validate(self) -> dict:
         if self.val_idx.size == 0:
@@ -445,7 +516,8 @@ class Trainer:
         cfg_file = self.output / "config.json"
         mine = json.loads(json.dumps(asdict(self.config), default=_json_default))
         if cfg_file.exists():
-            theirs = json.loads(cfg_file.read_text())
+            defaults = json.loads(json.dumps(asdict(TrainConfig()), default=_json_default))
+            theirs = {**defaults, **json.loads(cfg_file.read_text())}  # fields added since keep their defaults
             if theirs != mine:
                 raise ValueError(f"output={str(self.output)!r} holds a run with another configuration; "
                                  "use a new folder or Trainer.resume")
