@@ -12,7 +12,9 @@ library's trainer and, after every epoch, records:
   statistics of each batch of 8; the moving statistics are restored afterwards);
 - ``val_prob_in_mask``: the mean predicted probability inside the true validation
   masks (inference mode): near 0.5 means the threshold cuts through the prediction;
-- ``test_dice``: pooled test Dice in inference mode.
+- ``test_dice``: pooled test Dice in inference mode;
+- ``val_most_false_positives``: the three validation slices with the most false-positive
+  pixels (inference mode), as ``[slice, false positives, false negatives, mask pixels]``.
 
 Variants are command-line switches (learning rate, cosine schedule, BatchNorm
 momentum), so that one cause at a time can be tested against the grid's setting.
@@ -72,11 +74,11 @@ def main(argv=None) -> int:
     tr = Trainer(cfg, data["train_images"], masks)
     bs = prof.batch_size
 
-    def val_scores(training: bool) -> tuple[float, float]:
+    def val_scores(training: bool) -> tuple[float, float, list]:
         m = tr.model
         saved = [v.numpy() for v in m.non_trainable_variables]  # training mode moves the BN statistics
         tp = npred = ngt = 0
-        inside = []
+        inside, per_slice = [], []
         for s in range(0, tr.val_idx.size, bs):
             ids = tr.val_idx[s:s + bs]
             prob = m(tf.constant(tr.x[ids]), training=training).numpy()[..., 0]
@@ -86,21 +88,25 @@ def main(argv=None) -> int:
             npred += int(hard.sum())
             ngt += int(truth.sum())
             inside.append(prob[truth])
+            for j, h, g in zip(ids, hard, truth, strict=True):
+                per_slice.append([int(j), int((h & ~g).sum()), int((g & ~h).sum()), int(g.sum())])
         for v, a in zip(m.non_trainable_variables, saved, strict=True):
             v.assign(a)
-        return 2 * tp / max(npred + ngt, 1), float(np.concatenate(inside).mean())
+        worst = sorted(per_slice, key=lambda r: -r[1])[:3]  # [slice, false positives, false negatives, mask pixels]
+        return 2 * tp / max(npred + ngt, 1), float(np.concatenate(inside).mean()), worst
 
     rows = []
     t0 = time.perf_counter()
     for _ in range(prof.epochs):
         h = tr.fit(max_epochs=1)["epochs"][-1]
-        _, prob_in = val_scores(False)
-        val_bs, _ = val_scores(True)
+        _, prob_in, worst = val_scores(False)
+        val_bs, _, _ = val_scores(True)
         pred = tr.model.predict(data["test_images"][..., None], batch_size=32, verbose=0)[..., 0] > 0.5
         truth = data["test_masks"] > 0
         test = 2 * (pred & truth).sum() / max(pred.sum() + truth.sum(), 1)
         row = {"epoch": h["epoch"], "loss": h["loss"], "val_dice": h["val_dice"], "val_dice_batch_stats": val_bs,
-               "val_prob_in_mask": prob_in, "test_dice": float(test), "seconds": time.perf_counter() - t0}
+               "val_prob_in_mask": prob_in, "test_dice": float(test), "seconds": time.perf_counter() - t0,
+               "val_most_false_positives": worst}
         rows.append(row)
         print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
     result = {"provenance": provenance(seed=args.seed, profile=prof.name), "args": vars(args),

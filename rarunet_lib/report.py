@@ -36,6 +36,7 @@ __all__ = [
     "table4_summary",
     "late_swing",
     "stability_summary",
+    "plot_stability",
 ]
 
 #: Short names of Table 4's rows (what each adds to the U-Net).
@@ -511,3 +512,45 @@ def stability_summary(results: dict, collapse_iou: float = 0.2) -> list[dict]:
             "ended_collapsed": sum(v is not None and v < collapse_iou for v in last),
         })
     return rows
+
+
+def plot_stability(runs: dict[str, dict], keys: tuple[str, ...] = ("val_dice", "test_dice"), ax=None):
+    """Per-epoch curves of :file:`benchmarks/stability.py` runs: one colour per run, one line style per key.
+
+    Parameters
+    ----------
+    runs : dict
+        Label -> the JSON that ``benchmarks/stability.py`` writes (its ``epochs`` list).
+    keys : tuple of str
+        Per-epoch values to draw (``val_dice``, ``val_dice_batch_stats``,
+        ``val_prob_in_mask``, ``test_dice``, ``loss``).
+    ax : matplotlib axes, optional
+
+    Returns
+    -------
+    matplotlib axes
+
+    Example
+    -------
+    >>> run = {"epochs": [{"epoch": 1, "val_dice": 0.2, "test_dice": 0.3}, {"epoch": 2, "val_dice": 0.6, "test_dice": 0.5}]}
+    >>> ax = plot_stability({"a": run})
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['a: val dice', 'a: test dice']
+    """
+    import matplotlib.pyplot as plt
+
+    c = _colours()
+    palette = [c[k] for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "black")]
+    styles = ["-", "--", ":", "-."]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for i, (label, run) in enumerate(runs.items()):
+        epochs = [e["epoch"] for e in run["epochs"]]
+        for j, key in enumerate(keys):
+            ax.plot(epochs, [e.get(key, np.nan) for e in run["epochs"]], styles[j % len(styles)], marker="o", ms=3,
+                    color=palette[i % len(palette)], label=f"{label}: {key.replace('_', ' ')}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("Dice (thresholded at 0.5)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return ax

@@ -229,3 +229,17 @@ def test_stability_summary_groups_clean_and_noisy_runs():
     assert clean["late_swing"].mean == pytest.approx(0.2)  # (0.0 + 0.4) / 2
     assert clean["best_minus_last"].mean == pytest.approx(0.1) and clean["ended_collapsed"] == 0
     assert noisy["late_swing"].mean == pytest.approx(0.8) and noisy["ended_collapsed"] == 1
+
+
+def test_plot_stability_draws_one_line_per_run_and_key():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rarunet_lib.report import plot_stability
+
+    run = {"epochs": [{"epoch": 1, "val_dice": 0.1, "test_dice": 0.2}, {"epoch": 2, "val_dice": 0.7}]}
+    ax = plot_stability({"base": run, "precise BN": run})
+    lines = ax.get_lines()
+    assert len(lines) == 4 and lines[2].get_label() == "precise BN: val dice"
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0.2, np.nan])  # a missing value is a gap, not a zero
+    assert lines[0].get_color() != lines[2].get_color() and lines[0].get_linestyle() != lines[1].get_linestyle()
