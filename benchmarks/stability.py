@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--bn-momentum", type=float, default=None, help="default: the profile's")
     p.add_argument("--bn-recalibration", action="store_true",
                    help="recompute the BatchNorm statistics after every epoch (TrainConfig.bn_recalibration)")
+    p.add_argument("--epochs", type=int, default=None, help="default: the profile's")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="JSON file to write (default: print only)")
     args = p.parse_args(argv)
@@ -67,7 +68,7 @@ def main(argv=None) -> int:
         if args.alpha is None:
             p.error("--beta needs --alpha")
         masks, _ = make_noisy_labels(masks, alpha=args.alpha, beta=args.beta, seed=args.seed)
-    cfg = TrainConfig(model=args.model, epochs=prof.epochs, batch_size=prof.batch_size,
+    cfg = TrainConfig(model=args.model, epochs=args.epochs or prof.epochs, batch_size=prof.batch_size,
                       learning_rate=args.learning_rate or prof.learning_rate, seed=args.seed, progress=False,
                       bn_momentum=args.bn_momentum or prof.bn_momentum, lr_schedule=args.lr_schedule,
                       bn_recalibration=args.bn_recalibration)
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
 
     rows = []
     t0 = time.perf_counter()
-    for _ in range(prof.epochs):
+    for _ in range(cfg.epochs):
         h = tr.fit(max_epochs=1)["epochs"][-1]
         _, prob_in, worst = val_scores(False)
         val_bs, _, _ = val_scores(True)
