@@ -102,6 +102,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--learning-rate", type=float, default=None, help="override the profile's Adam learning rate")
     p.add_argument("--lr-schedule", default=None, choices=["constant", "cosine"],
                    help="learning-rate schedule (default constant, the paper's; cosine decays to 1 %% over the epochs)")
+    p.add_argument("--bn-recalibration", action="store_true",
+                   help="recompute the BatchNorm statistics from each epoch's training batches before validating")
     p.add_argument("--image-size", type=int, default=None, help="override the profile's image size (multiple of 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, split, order, rotations, noise and phantom")
     p.add_argument("--mixed-precision", default="auto", choices=["auto", "off", "bfloat16", "float16"],
@@ -143,7 +145,7 @@ def train_command(args: argparse.Namespace) -> int:
         adl_ranking=args.adl_ranking, adl_first_epoch=args.adl_first_epoch, mixed_precision=args.mixed_precision,
         jit_compile=jit, steps_per_execution=args.steps_per_execution, strategy=args.strategy,
         tensorboard=args.tensorboard, progress=not args.no_progress, bn_momentum=profile.bn_momentum,
-        lr_schedule=args.lr_schedule or "constant")
+        lr_schedule=args.lr_schedule or "constant", bn_recalibration=args.bn_recalibration)
     noisy_idx = [e["index"] for e in manifest]
     if args.resume:
         trainer = Trainer.resume(args.output, data["train_images"], masks, noisy_indices=noisy_idx)

@@ -319,16 +319,16 @@ def test_cosine_schedule_ends_at_one_percent_and_survives_resume(tmp_path):
 
 
 def test_train_command_end_to_end_with_cosine_schedule(tmp_path):
-    """``python -m rarunet_lib train`` writes its result, and ``--lr-schedule`` reaches the trainer."""
+    """``python -m rarunet_lib train`` writes its result; ``--lr-schedule`` and ``--bn-recalibration`` reach the trainer."""
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "rarunet_lib", "train", "--model", "unet", "--profile", "quick", "--epochs", "2",
-           "--image-size", "32", "--lr-schedule", "cosine", "--noise-alpha", "0.7", "--noise-beta", "0.5", "--adl",
+           "--image-size", "32", "--lr-schedule", "cosine", "--bn-recalibration", "--noise-alpha", "0.7", "--noise-beta", "0.5", "--adl",
            "--no-progress", "--output", str(out)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((out / "result.json").read_text())
-    assert result["config"]["lr_schedule"] == "cosine"
+    assert result["config"]["lr_schedule"] == "cosine" and result["config"]["bn_recalibration"] is True
     assert result["config"]["adl"] is True and result["data"]["noisy_masks"] > 0
     assert 0.0 <= result["test_pooled"]["dice"] <= 1.0
     assert json.loads((out / "noise_manifest.json").read_text())["alpha"] == 0.7
