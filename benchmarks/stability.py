@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     p.add_argument("--bn-recalibration", action="store_true",
                    help="recompute the BatchNorm statistics after every epoch (TrainConfig.bn_recalibration)")
     p.add_argument("--epochs", type=int, default=None, help="default: the profile's")
+    p.add_argument("--dice-over", default="image", choices=["image", "batch"],
+                   help="the training loss: mean of per-image Dice losses (the grid) or one Dice over the batch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="JSON file to write (default: print only)")
     args = p.parse_args(argv)
@@ -71,7 +73,7 @@ def main(argv=None) -> int:
     cfg = TrainConfig(model=args.model, epochs=args.epochs or prof.epochs, batch_size=prof.batch_size,
                       learning_rate=args.learning_rate or prof.learning_rate, seed=args.seed, progress=False,
                       bn_momentum=args.bn_momentum or prof.bn_momentum, lr_schedule=args.lr_schedule,
-                      bn_recalibration=args.bn_recalibration)
+                      bn_recalibration=args.bn_recalibration, dice_over=args.dice_over)
     tr = Trainer(cfg, data["train_images"], masks)
     bs = prof.batch_size
 
@@ -112,7 +114,7 @@ def main(argv=None) -> int:
         print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
     result = {"provenance": provenance(seed=args.seed, profile=prof.name), "args": vars(args),
               "config": {"learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule,
-                         "bn_momentum": cfg.bn_momentum, "bn_recalibration": cfg.bn_recalibration,
+                         "bn_momentum": cfg.bn_momentum, "bn_recalibration": cfg.bn_recalibration, "dice_over": cfg.dice_over,
                          "epochs": cfg.epochs},
               "epochs": rows}
     if args.out:

@@ -45,6 +45,7 @@ _RANKINGS = ("normalised_cumulative", "last_epoch")
 _FIRST_EPOCH = ("train_all", "scoring_pass")
 _STRATEGIES = ("default", "mirrored", "multiworker")
 _LR_SCHEDULES = ("constant", "cosine")
+_DICE_OVER = ("image", "batch")
 
 
 @dataclass
@@ -88,6 +89,14 @@ class TrainConfig:
     bn_momentum : float
         BatchNormalization momentum (Keras default 0.99; 0.9 for short runs, see
         :func:`rarunet_lib.models.set_batchnorm_momentum`).
+    dice_over : {"image", "batch"}
+        What the training gradient's soft Dice is computed over.  "image" (the
+        default): the mean of per-image Dice losses.  "batch": one Dice over all
+        pixels of the batch (the usual Keras recipe).  Either way the per-image
+        losses ADL ranks are recorded from the same forward pass.  A per-image
+        soft Dice barely penalises a prediction that marks a whole slice whose
+        mask is empty or tiny (its loss is already close to 1 and its gradient
+        close to 0); the batch Dice keeps counting those pixels.
     bn_recalibration : bool
         After every epoch, before validation, replace the BatchNormalization
         moving statistics by their average over that epoch's training batches
@@ -119,6 +128,7 @@ class TrainConfig:
     tensorboard: bool = False
     progress: bool = True
     bn_momentum: float = 0.99
+    dice_over: str = "image"
     bn_recalibration: bool = False
     model_kwargs: dict = field(default_factory=dict)
 
@@ -156,6 +166,8 @@ class TrainConfig:
             raise ValueError(f"bn_momentum must be in [0, 1), got {self.bn_momentum!r}")
         if self.strategy not in _STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not allowed; use one of {_STRATEGIES}")
+        if self.dice_over not in _DICE_OVER:
+            raise ValueError(f"dice_over={self.dice_over!r} is not allowed; use one of {_DICE_OVER}")
         if not isinstance(self.bn_recalibration, bool):
             raise ValueError(f"bn_recalibration must be True or False, got {self.bn_recalibration!r}")
         if self.bn_recalibration and self.strategy != "default":
@@ -293,12 +305,17 @@ class Trainer:
             self.optimizer.build(self.model.trainable_variables)
         global_batch = cfg.batch_size
         model, optimizer = self.model, self.optimizer
+        batch_dice = cfg.dice_over == "batch"
+        replicas = self.strategy.num_replicas_in_sync
 
         def step_fn(x, y):
             with tf.GradientTape() as tape:
                 pred = model(x, training=True)
                 per_sample = 1.0 - soft_dice_per_sample(y, pred)  # float32
-                loss = tf.reduce_sum(per_sample) / global_batch
+                if batch_dice:  # one Dice over this replica's batch; replicas' gradients are summed
+                    loss = (1.0 - soft_dice_per_sample(tf.reshape(y, [1, -1]), tf.reshape(pred, [1, -1]))[0]) / replicas
+                else:
+                    loss = tf.reduce_sum(per_sample) / global_batch
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
             return per_sample
