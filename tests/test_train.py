@@ -395,3 +395,49 @@ def test_a_run_folder_from_before_a_config_field_existed_still_resumes(tmp_path)
     t = Trainer.resume(tmp_path, x, y)
     assert t.epoch == 1 and not t.config.bn_recalibration
     assert len(t.fit()["epochs"]) == 2
+
+
+# ---------------------------------------------------------------- what the gradient's Dice is computed over
+def _hand_gradients(config, x, y, per_sample):
+    """Gradients of keras-side DiceLoss for the model the trainer builds, computed eagerly by hand."""
+    import keras
+
+    from rarunet_lib.losses import DiceLoss
+    from rarunet_lib.models import build, set_batchnorm_momentum
+
+    keras.utils.set_random_seed(config.seed)  # what the trainer does before building
+    ref = build("unet", x.shape[1:3] + (1,))
+    set_batchnorm_momentum(ref, config.bn_momentum)
+    with tf.GradientTape() as tape:
+        loss = DiceLoss(per_sample=per_sample)(y[..., None].astype("float32"), ref(x[..., None], training=True))
+    return [g.numpy() for g in tape.gradient(loss, ref.trainable_variables)]
+
+
+def _relative_gap(a_list, b_list):
+    return max(float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-12)) for a, b in zip(a_list, b_list, strict=True))
+
+
+@pytest.mark.parametrize("dice_over", ["image", "batch"])
+def test_the_training_gradient_is_the_chosen_keras_dice_loss(dice_over):
+    x, y = toy_data(8)
+    config = cfg(epochs=1, batch_size=8, augment=False, validation_fraction=0.0, dice_over=dice_over)
+    t = Trainer(config, x, y)
+    t.fit()  # one epoch of one batch holding every sample (order matters to neither loss)
+    # after one Adam step the first moment is (1 - beta_1) * gradient
+    got = [m.numpy() / (1 - t.optimizer.beta_1) for m in t.optimizer._momentums]
+    same = _hand_gradients(config, x, y, per_sample=dice_over == "image")
+    other = _hand_gradients(config, x, y, per_sample=dice_over != "image")
+    assert _relative_gap(got, same) < 5e-3  # float32 rounding of graph versus eager kernels
+    assert _relative_gap(got, other) > 5e-2  # the other reading is far off: the test can tell them apart
+
+
+def test_batch_and_image_dice_train_differently_and_bad_value():
+    x, y = toy_data(8)
+    runs = [Trainer(cfg(epochs=1, batch_size=8, augment=False, validation_fraction=0.0, dice_over=d), x, y)
+            for d in ("image", "batch")]
+    for r in runs:
+        r.fit()
+    assert any(not np.allclose(a.numpy(), b.numpy()) for a, b in
+               zip(runs[0].model.trainable_variables, runs[1].model.trainable_variables, strict=True))
+    with pytest.raises(ValueError, match="dice_over='pixels' is not allowed"):
+        Trainer(cfg(dice_over="pixels"), x, y)
