@@ -145,7 +145,8 @@ def train_command(args: argparse.Namespace) -> int:
         adl_ranking=args.adl_ranking, adl_first_epoch=args.adl_first_epoch, mixed_precision=args.mixed_precision,
         jit_compile=jit, steps_per_execution=args.steps_per_execution, strategy=args.strategy,
         tensorboard=args.tensorboard, progress=not args.no_progress, bn_momentum=profile.bn_momentum,
-        lr_schedule=args.lr_schedule or "constant", bn_recalibration=args.bn_recalibration)
+        lr_schedule=args.lr_schedule or "constant", dice_over=profile.dice_over,
+        bn_recalibration=args.bn_recalibration or profile.bn_recalibration)
     noisy_idx = [e["index"] for e in manifest]
     if args.resume:
         trainer = Trainer.resume(args.output, data["train_images"], masks, noisy_indices=noisy_idx)

@@ -389,11 +389,17 @@ def test_a_run_folder_from_before_a_config_field_existed_still_resumes(tmp_path)
     x, y = toy_data(24)
     Trainer(cfg(epochs=2), x, y, output=tmp_path).fit(max_epochs=1)
     old = json.loads((tmp_path / "config.json").read_text())
-    for key in ("bn_recalibration", "lr_schedule"):  # fields added in later versions
+    old["dice_over"] = "image"  # what every run before the field existed trained with
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    Trainer(cfg(epochs=2, dice_over="image"), x, y, output=tmp_path)._check_output()  # same run: accepted
+    for key in ("bn_recalibration", "lr_schedule", "dice_over"):  # fields added in later versions
         del old[key]
     (tmp_path / "config.json").write_text(json.dumps(old))
     t = Trainer.resume(tmp_path, x, y)
     assert t.epoch == 1 and not t.config.bn_recalibration
+    assert t.config.dice_over == "image"  # not today's default: the loss that run was trained with
+    with pytest.raises(ValueError, match="another configuration"):
+        Trainer(cfg(epochs=2), x, y, output=tmp_path)._check_output()  # today's default differs
     assert len(t.fit()["epochs"]) == 2
 
 
