@@ -142,8 +142,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu2": Profile(
         name="cpu2",
-        description="CPU experiment profile, second version: as cpu but one Dice loss over each batch "
-                    "(64x64 slices, 6 phantom cases x 64 slices, 16 epochs; not paper scale)",
+        description="CPU experiment profile, second version: as cpu but one Dice loss over each batch and "
+                    "precise BatchNorm statistics (64x64 slices, 6 phantom cases x 64 slices, 16 epochs; "
+                    "not paper scale)",
         image_size=64,
         batch_size=8,
         learning_rate=1e-3,
@@ -155,6 +156,7 @@ PROFILES: dict[str, Profile] = {
         bn_momentum=0.9,
         paper_scale=False,
         dice_over="batch",
+        bn_recalibration=True,
     ),
     "full": Profile(
         name="full",
