@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Profile, get_profile
+from .config import Profile, available_profiles, get_profile
 from .fileio import atomic_write_json, atomic_write_npz, json_safe
 
 __all__ = [
@@ -391,7 +391,7 @@ def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("tables", nargs="+", choices=TABLES,
                    help="which tables' runs to do (table1: 2-D models; table4: the seven architecture rows; "
                         "table5: noise settings x models x ADL)")
-    p.add_argument("--profile", default=None, choices=["quick", "cpu", "full"],
+    p.add_argument("--profile", default=None, choices=available_profiles(),
                    help="run profile (image size, data, epochs); default: RARUNET_PROFILE, else full with a GPU "
                         "and quick without")
     p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds; every run is repeated for each")

@@ -243,3 +243,12 @@ def test_plot_stability_draws_one_line_per_run_and_key():
     assert len(lines) == 4 and lines[2].get_label() == "precise BN: val dice"
     np.testing.assert_array_equal(lines[1].get_ydata(), [0.2, np.nan])  # a missing value is a gap, not a zero
     assert lines[0].get_color() != lines[2].get_color() and lines[0].get_linestyle() != lines[1].get_linestyle()
+
+
+def test_every_profile_is_accepted_by_the_command_line(capsys):
+    from rarunet_lib.__main__ import main
+    from rarunet_lib.config import available_profiles
+
+    for name in available_profiles():
+        assert main(["experiments", "table4", "--profile", name, "--output", "/nonexistent", "--dry-run"]) == 0
+        assert f"[{name}] 7 runs" in capsys.readouterr().out
