@@ -4,7 +4,10 @@ The paper trains with "a loss function based on the Dice coefficient".  We use
 the soft Dice of the whole batch, ``1 - (2 sum(y p) + eps) / (sum(y) + sum(p) + eps)``,
 computed in float32 so that mixed-precision training stays stable.  With
 ``per_sample=True`` (what adaptive denoising needs) one loss per image is
-returned instead.
+returned instead.  The trainer takes its gradient from the batch Dice and
+records the per-image losses from the same forward pass
+(``TrainConfig.dice_over``): a gradient from the mean of per-image losses
+barely penalises a slice with a tiny or empty mask that is marked entirely.
 """
 
 from __future__ import annotations
