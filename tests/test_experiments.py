@@ -252,3 +252,18 @@ def test_every_profile_is_accepted_by_the_command_line(capsys):
     for name in available_profiles():
         assert main(["experiments", "table4", "--profile", name, "--output", "/nonexistent", "--dry-run"]) == 0
         assert f"[{name}] 7 runs" in capsys.readouterr().out
+
+
+def test_committed_grid_runs_name_their_profile_run_and_a_clean_commit():
+    """Every committed grid file says which profile and run it is, and comes from a committed tree."""
+    from rarunet_lib.experiments import results_dir
+
+    root = results_dir()
+    folders = [p for p in root.iterdir() if p.is_dir() and p.name in ("quick", "cpu", "cpu2", "full")]
+    for folder in folders:
+        for path in folder.glob("*.json"):
+            r = json.loads(path.read_text())
+            assert r["run_id"] == path.stem and r["profile"]["name"] == folder.name, path
+            commit = r["provenance"]["commit"]
+            assert len(commit) == 40 and not commit.endswith("+dirty"), (path, commit)
+            assert (folder / f"{path.stem}.npz").exists(), f"{path} has no predictions file"
