@@ -51,3 +51,16 @@ def test_chapter_parts(nb):
         assert part in text, f"{nb.name} lacks {part!r}"
     code = "\n".join("".join(c["source"]) for c in _cells(nb) if c["cell_type"] == "code")
     assert "setup_notebook(" in code, f"{nb.name} does not print the profile banner"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_chapters_are_valid_nbformat_with_unique_cell_ids(nb):
+    """nbformat 4.5 cell ids: a cell without one is a warning today and an error in later nbformat versions."""
+    import nbformat
+
+    data = json.loads(nb.read_text())
+    assert (data["nbformat"], data["nbformat_minor"]) >= (4, 5)
+    ids = [c.get("id") for c in data["cells"]]
+    assert None not in ids, f"{nb.name}: cells {[i for i, x in enumerate(ids) if x is None]} have no id"
+    assert len(set(ids)) == len(ids), f"{nb.name}: duplicate cell ids"
+    nbformat.validate(nbformat.reads(nb.read_text(), as_version=4))
