@@ -50,8 +50,9 @@ def main(argv=None) -> int:
     p.add_argument("--bn-recalibration", action="store_true",
                    help="recompute the BatchNorm statistics after every epoch (TrainConfig.bn_recalibration)")
     p.add_argument("--epochs", type=int, default=None, help="default: the profile's")
-    p.add_argument("--dice-over", default="image", choices=["image", "batch"],
-                   help="the training loss: mean of per-image Dice losses (the grid) or one Dice over the batch")
+    p.add_argument("--dice-over", default=None, choices=["image", "batch"],
+                   help="the training loss: mean of per-image Dice losses or one Dice over the batch "
+                        "(default: the profile's; cpu: image)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="JSON file to write (default: print only)")
     args = p.parse_args(argv)
@@ -59,7 +60,8 @@ def main(argv=None) -> int:
     seed_everything(args.seed, deterministic="cpu")
     import tensorflow as tf
 
-    from rarunet_lib.cli import load_dataset
+    from rarunet_lib import metrics
+    from rarunet_lib.cli import load_dataset, predict_masks
     from rarunet_lib.noise import make_noisy_labels
     from rarunet_lib.train import TrainConfig, Trainer
 
@@ -70,10 +72,11 @@ def main(argv=None) -> int:
         if args.alpha is None:
             p.error("--beta needs --alpha")
         masks, _ = make_noisy_labels(masks, alpha=args.alpha, beta=args.beta, seed=args.seed)
-    cfg = TrainConfig(model=args.model, epochs=args.epochs or prof.epochs, batch_size=prof.batch_size,
-                      learning_rate=args.learning_rate or prof.learning_rate, seed=args.seed, progress=False,
-                      bn_momentum=args.bn_momentum or prof.bn_momentum, lr_schedule=args.lr_schedule,
-                      bn_recalibration=args.bn_recalibration, dice_over=args.dice_over)
+    settings = prof.train_kwargs()  # the grid's settings for this profile, then the switches given
+    settings.update({k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate),
+                                       ("bn_momentum", args.bn_momentum), ("dice_over", args.dice_over)) if v})
+    settings["bn_recalibration"] |= args.bn_recalibration
+    cfg = TrainConfig(model=args.model, seed=args.seed, progress=False, lr_schedule=args.lr_schedule, **settings)
     tr = Trainer(cfg, data["train_images"], masks)
     bs = prof.batch_size
 
@@ -104,11 +107,9 @@ def main(argv=None) -> int:
         h = tr.fit(max_epochs=1)["epochs"][-1]
         _, prob_in, worst = val_scores(False)
         val_bs, _, _ = val_scores(True)
-        pred = tr.model.predict(data["test_images"][..., None], batch_size=32, verbose=0)[..., 0] > 0.5
-        truth = data["test_masks"] > 0
-        test = 2 * (pred & truth).sum() / max(pred.sum() + truth.sum(), 1)
+        test = metrics.dice(data["test_masks"], predict_masks(tr.model, data["test_images"], batch_size=32))
         row = {"epoch": h["epoch"], "loss": h["loss"], "val_dice": h["val_dice"], "val_dice_batch_stats": val_bs,
-               "val_prob_in_mask": prob_in, "test_dice": float(test), "seconds": time.perf_counter() - t0,
+               "val_prob_in_mask": prob_in, "test_dice": test, "seconds": time.perf_counter() - t0,
                "val_most_false_positives": worst}
         rows.append(row)
         print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)

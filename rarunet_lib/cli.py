@@ -100,8 +100,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
     p.add_argument("--batch-size", type=int, default=None, help="override the profile's batch size")
     p.add_argument("--learning-rate", type=float, default=None, help="override the profile's Adam learning rate")
-    p.add_argument("--lr-schedule", default=None, choices=["constant", "cosine"],
-                   help="learning-rate schedule (default constant, the paper's; cosine decays to 1 %% over the epochs)")
+    p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
+                   help="learning-rate schedule (constant: the paper's; cosine decays to 1 %% over the epochs)")
     p.add_argument("--bn-recalibration", action="store_true",
                    help="recompute the BatchNorm statistics from each epoch's training batches before validating")
     p.add_argument("--image-size", type=int, default=None, help="override the profile's image size (multiple of 16)")
@@ -138,15 +138,16 @@ def train_command(args: argparse.Namespace) -> int:
         save_manifest(manifest, args.output / "noise_manifest.json", alpha=args.noise_alpha, beta=args.noise_beta,
                       seed=args.seed, n_masks=int(len(masks)))
     jit = {"auto": "auto", "on": True, "off": False}[args.jit_compile]
+    settings = profile.train_kwargs()  # the profile's, then what the command line overrides
+    settings.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                       ("learning_rate", args.learning_rate)) if v})
+    settings["bn_recalibration"] |= args.bn_recalibration
     config = TrainConfig(
-        model=args.model, epochs=args.epochs or profile.epochs, batch_size=args.batch_size or profile.batch_size,
-        learning_rate=args.learning_rate or profile.learning_rate, seed=args.seed, adl=args.adl,
+        model=args.model, seed=args.seed, adl=args.adl,
         noise_alpha=args.noise_alpha if args.adl else None, noise_beta=args.noise_beta if args.adl else None,
         adl_ranking=args.adl_ranking, adl_first_epoch=args.adl_first_epoch, mixed_precision=args.mixed_precision,
         jit_compile=jit, steps_per_execution=args.steps_per_execution, strategy=args.strategy,
-        tensorboard=args.tensorboard, progress=not args.no_progress, bn_momentum=profile.bn_momentum,
-        lr_schedule=args.lr_schedule or "constant", dice_over=profile.dice_over,
-        bn_recalibration=args.bn_recalibration or profile.bn_recalibration)
+        tensorboard=args.tensorboard, progress=not args.no_progress, lr_schedule=args.lr_schedule, **settings)
     noisy_idx = [e["index"] for e in manifest]
     if args.resume:
         trainer = Trainer.resume(args.output, data["train_images"], masks, noisy_indices=noisy_idx)

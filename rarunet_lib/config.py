@@ -105,6 +105,18 @@ class Profile:
         """Return the profile as a plain dict (for JSON provenance)."""
         return asdict(self)
 
+    def train_kwargs(self) -> dict:
+        """The :class:`rarunet_lib.train.TrainConfig` fields this profile sets, as keyword arguments.
+
+        Example
+        -------
+        >>> sorted(PROFILES["cpu2"].train_kwargs())
+        ['batch_size', 'bn_momentum', 'bn_recalibration', 'dice_over', 'epochs', 'learning_rate']
+        """
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                "bn_momentum": self.bn_momentum, "dice_over": self.dice_over,
+                "bn_recalibration": self.bn_recalibration}
+
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(

@@ -205,12 +205,10 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
     if spec.noise_beta:
         masks, manifest = make_noisy_labels(data["train_masks"], alpha=spec.noise_alpha, beta=spec.noise_beta,
                                             seed=spec.seed)
-    config = TrainConfig(model=spec.model, epochs=profile.epochs, batch_size=profile.batch_size,
-                         learning_rate=profile.learning_rate, seed=spec.seed, adl=spec.adl,
+    config = TrainConfig(model=spec.model, seed=spec.seed, adl=spec.adl,
                          noise_alpha=spec.noise_alpha if spec.adl else None,
                          noise_beta=spec.noise_beta if spec.adl else None, progress=False,
-                         bn_momentum=profile.bn_momentum, model_kwargs=spec.model_kwargs(),
-                         dice_over=profile.dice_over, bn_recalibration=profile.bn_recalibration)
+                         model_kwargs=spec.model_kwargs(), **profile.train_kwargs())
     trainer = Trainer(config, data["train_images"], masks, noisy_indices=[e["index"] for e in manifest])
     # Model selection on the validation split (see fit_best); the last epoch's model is scored too.
     best_epoch, best_dice = fit_best(trainer)
