@@ -460,6 +460,8 @@ def late_swing(history: list[dict], key: str = "val_dice", tail: float = 0.5) ->
     """
     if not 0.0 < tail <= 1.0:
         raise ValueError(f"tail must be in (0, 1], got {tail!r}")
+    if not isinstance(history, list) or not all(isinstance(e, dict) for e in history):
+        raise TypeError(f"history must be a list of per-epoch dicts, got {type(history).__name__}")
     values = np.array([e.get(key, np.nan) for e in history], dtype=float)
     values = values[np.isfinite(values)]
     if values.size < 2:
@@ -495,6 +497,10 @@ def stability_summary(results: dict, collapse_iou: float = 0.2) -> list[dict]:
     >>> row["runs"], round(row["late_swing"].mean, 2), round(row["best_minus_last"].mean, 2), row["ended_collapsed"]
     (1, 0.4, 0.4, 1)
     """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    if not 0.0 <= collapse_iou <= 1.0:
+        raise ValueError(f"collapse_iou must be in [0, 1], got {collapse_iou!r}")
     groups: dict[str, list[dict]] = {"clean labels": [], "noisy labels": []}
     for r in results.values():
         groups["noisy labels" if r["spec"].get("noise_beta") else "clean labels"].append(r)
@@ -539,6 +545,9 @@ def plot_stability(runs: dict[str, dict], keys: tuple[str, ...] = ("val_dice", "
     """
     import matplotlib.pyplot as plt
 
+    missing = [label for label, run in runs.items() if "epochs" not in run]
+    if missing:
+        raise ValueError(f"runs {missing} have no 'epochs' list: pass the JSON benchmarks/stability.py writes")
     c = _colours()
     palette = [c[k] for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "black")]
     styles = ["-", "--", ":", "-."]

@@ -494,6 +494,9 @@ class Trainer:
         ids = np.arange(self.n_train) if sample_ids is None else np.asarray(sample_ids, dtype=int)
         if ids.size == 0:
             raise ValueError("sample_ids must name at least one training sample")
+        if ids.min() < 0 or ids.max() >= self.n_train:
+            raise ValueError(f"sample_ids must be training-sample ids from 0 to {self.n_train - 1}, "
+                             f"got values from {ids.min()} to {ids.max()}")
         bn = [layer for layer in self.model._flatten_layers(include_self=False, recursive=True)
               if isinstance(layer, keras.layers.BatchNormalization)]
         if not bn:

@@ -268,3 +268,19 @@ def test_committed_grid_runs_name_their_profile_run_and_a_clean_commit():
             commit = r["provenance"]["commit"]
             assert len(commit) == 40 and not commit.endswith("+dirty"), (path, commit)
             assert (folder / f"{path.stem}.npz").exists(), f"{path} has no predictions file"
+
+
+def test_stability_report_functions_reject_bad_input():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rarunet_lib.report import late_swing, plot_stability, stability_summary
+
+    with pytest.raises(TypeError, match="history must be a list"):
+        late_swing("abc")
+    with pytest.raises(TypeError, match="results must be a dict"):
+        stability_summary([])
+    with pytest.raises(ValueError, match="collapse_iou must be in"):
+        stability_summary({}, collapse_iou=5.0)
+    with pytest.raises(ValueError, match=r"runs \['a'\] have no 'epochs'"):
+        plot_stability({"a": {}})

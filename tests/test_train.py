@@ -377,8 +377,13 @@ def test_recalibrated_batchnorm_mean_is_the_mean_over_several_batches():
 
 def test_bn_recalibration_in_fit_and_bad_values():
     x, y = toy_data(24)
-    h = Trainer(cfg(epochs=1, bn_recalibration=True), x, y).fit()
+    t = Trainer(cfg(epochs=1, bn_recalibration=True), x, y)
+    h = t.fit()
     assert np.isfinite(h["epochs"][0]["val_dice"])
+    with pytest.raises(ValueError, match="sample_ids must be training-sample ids from 0 to"):
+        t.recalibrate_batchnorm([0, t.n_train])
+    with pytest.raises(ValueError, match="at least one"):
+        t.recalibrate_batchnorm([])
     with pytest.raises(ValueError, match="bn_recalibration must be True or False"):
         Trainer(cfg(bn_recalibration="yes"), x, y)
     with pytest.raises(ValueError, match="strategy='default' only"):
