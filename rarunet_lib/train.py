@@ -266,6 +266,7 @@ class Trainer:
         self.history: dict = {"config": asdict(config), "epochs": []}
         self.epoch = 0  # epochs completed
         self._built = False
+        self._bn_pass = None  # compiled precise-BN pass, built on first use
 
     # ------------------------------------------------------------------ setup
     def _setup(self):
@@ -501,20 +502,52 @@ class Trainer:
               if isinstance(layer, keras.layers.BatchNormalization)]
         if not bn:
             return 0
+        if self._bn_pass is None:
+            self._bn_pass = self._build_bn_pass(bn)
+        step, sums = self._bn_pass
         momenta = [layer.momentum for layer in bn]
         global_idx = self.train_idx[ids]
         ds = make_dataset(self.x[global_idx], self.y[global_idx], batch_size=min(cfg.batch_size, ids.size),
                           shuffle=True, augment=cfg.augment, seed=cfg.seed * 1000 + epoch, drop_remainder=True)
+        for v in sums:
+            v.assign(self._tf.zeros_like(v))
         n = 0
         try:
-            for n, (x, _) in enumerate(ds, start=1):
-                for layer in bn:
-                    layer.momentum = (n - 1) / n  # running average: the first batch replaces the old statistics
-                self.model(x, training=True)
+            for layer in bn:
+                layer.momentum = 0.0  # each training-mode call leaves exactly this batch's statistics
+            for x, _ in ds:
+                step(x)
+                n += 1
         finally:
             for layer, m in zip(bn, momenta, strict=True):
                 layer.momentum = m
+        if n:
+            for layer, s_mean, s_var in zip(bn, sums[0::2], sums[1::2], strict=True):
+                layer.moving_mean.assign(s_mean / n)
+                layer.moving_variance.assign(s_var / n)
         return n
+
+    def _build_bn_pass(self, bn):
+        """A compiled training-mode forward pass that adds every BN layer's batch mean and variance to sums.
+
+        Called with each layer's momentum at 0, so after the forward pass the
+        moving statistics hold exactly that batch's moments (``moving * 0 +
+        batch * 1``); the sums are plain ``tf.Variable`` s, zeroed by the caller.
+        """
+        tf = self._tf
+        sums = []
+        for layer in bn:
+            sums += [tf.Variable(tf.zeros_like(layer.moving_mean), trainable=False),
+                     tf.Variable(tf.zeros_like(layer.moving_variance), trainable=False)]
+
+        @tf.function(reduce_retracing=True)
+        def step(x):
+            self.model(x, training=True)
+            for layer, s_mean, s_var in zip(bn, sums[0::2], sums[1::2], strict=True):
+                s_mean.assign_add(tf.convert_to_tensor(layer.moving_mean))
+                s_var.assign_add(tf.convert_to_tensor(layer.moving_variance))
+
+        return step, sums
 
     def _validate(self) -> dict:
         if self.val_idx.size == 0:
