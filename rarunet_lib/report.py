@@ -224,6 +224,64 @@ def table5_rows(results: dict) -> list[dict]:
     return rows
 
 
+def adl_activity(results: dict) -> list[dict]:
+    """What ADL did in the committed runs, per noise setting: how many masks it left out and how many were noisy.
+
+    Over the runs with ADL, from their per-epoch history: the masks left out
+    per epoch (mean over the epochs that left any out), the *detection
+    precision* (share of the left-out masks that were noisy; mean over those
+    epochs) beside what a random choice would score (the share of noisy
+    training masks), and the share of the noisy masks left out in the last
+    epoch (``detection_recall``).
+
+    Parameters
+    ----------
+    results : dict
+        Run id -> run, as :func:`rarunet_lib.experiments.load_results` returns.
+
+    Returns
+    -------
+    list of dict
+        One per (beta, alpha) with ADL runs, in Table 5 order: ``beta, alpha, runs``,
+        ``excluded`` (masks per epoch), ``n_fit`` (masks trained on or left out
+        in an epoch), ``precision``, ``noisy_share``, ``recall_last``
+        (:class:`Stat` over runs, except ``runs``, ``n_fit`` and ``noisy_share``).
+
+    Example
+    -------
+    >>> run = {"spec": {"noise_beta": 0.5, "noise_alpha": 0.77, "adl": True, "seed": 0},
+    ...        "data": {"noisy_masks": 160, "n_train": 320},
+    ...        "history": [{"n_excluded": 0, "n_trained": 288},
+    ...                    {"n_excluded": 8, "n_trained": 280, "detection_precision": 0.75, "detection_recall": 0.04},
+    ...                    {"n_excluded": 8, "n_trained": 280, "detection_precision": 1.0, "detection_recall": 0.05}]}
+    >>> (row,) = adl_activity({"r": run})
+    >>> row["excluded"].mean, row["n_fit"], row["precision"].mean, row["noisy_share"], row["recall_last"].mean
+    (8.0, 288, 0.875, 0.5, 0.05)
+    """
+    from .experiments import TABLE5_SETTINGS
+
+    rows = []
+    for beta, alpha in TABLE5_SETTINGS:
+        runs = [r for r in results.values() if r.get("spec", {}).get("adl")
+                and abs(float(r["spec"]["noise_beta"]) - beta) < 1e-9
+                and abs(float(r["spec"]["noise_alpha"]) - alpha) < 1e-9]
+        if not runs:
+            continue
+        excluded, precision, recall, n_fit = [], [], [], set()
+        for r in runs:
+            active = [e for e in r["history"] if e["n_excluded"] > 0]
+            n_fit |= {e["n_trained"] + e["n_excluded"] for e in r["history"]}
+            excluded.append(float(np.mean([e["n_excluded"] for e in active])) if active else 0.0)
+            p = [e["detection_precision"] for e in active if e.get("detection_precision") is not None]
+            precision.append(float(np.mean(p)) if p else None)
+            recall.append(r["history"][-1].get("detection_recall"))
+        rows.append({"beta": beta, "alpha": alpha, "runs": len(runs), "excluded": stat(excluded),
+                     "n_fit": max(n_fit), "precision": stat(precision),
+                     "noisy_share": runs[0]["data"]["noisy_masks"] / runs[0]["data"]["n_train"],
+                     "recall_last": stat(recall)})
+    return rows
+
+
 def table1_rows(results: dict) -> list[dict]:
     """Table 1 analogue: the 2-D models we build on clean labels, the paper's numbers beside ours.
 

@@ -231,6 +231,31 @@ def test_stability_summary_groups_clean_and_noisy_runs():
     assert noisy["late_swing"].mean == pytest.approx(0.8) and noisy["ended_collapsed"] == 1
 
 
+def test_adl_activity_counts_what_adl_left_out_per_setting():
+    from rarunet_lib.report import adl_activity
+
+    def run(beta, alpha, adl, seed, excluded, precision, recall_last):
+        hist = [{"n_excluded": 0, "n_trained": 288}]
+        for n, p in zip(excluded, precision, strict=True):
+            hist.append({"n_excluded": n, "n_trained": 288 - n, "detection_precision": p, "detection_recall": 0.0})
+        hist[-1]["detection_recall"] = recall_last
+        return {"spec": {"noise_beta": beta, "noise_alpha": alpha, "adl": adl, "seed": seed},
+                "data": {"noisy_masks": round(beta * 320), "n_train": 320}, "history": hist}
+
+    res = {"a": run(0.75, 0.68, True, 0, [8, 8], [0.5, 1.0], 0.04),
+           "b": run(0.75, 0.68, True, 1, [8, 16], [1.0, 1.0], 0.08),
+           "c": run(0.75, 0.68, False, 0, [], [], None),  # without ADL: not counted
+           "d": run(0.25, 0.85, True, 0, [4, 4], [0.25, 0.25], 0.01),
+           "e": {"spec": {"noise_beta": 0.0, "noise_alpha": None, "adl": False, "seed": 0}}}
+    second, first = adl_activity(res)  # Table 5 order: beta 0.75 before 0.25
+    assert (first["beta"], first["alpha"], first["runs"]) == (0.25, 0.85, 1)
+    assert (second["beta"], second["runs"], second["n_fit"], second["noisy_share"]) == (0.75, 2, 288, 0.75)
+    assert second["excluded"].mean == pytest.approx((8 + 12) / 2)  # per run: mean over the epochs that left some out
+    assert second["precision"].mean == pytest.approx((0.75 + 1.0) / 2)
+    assert second["recall_last"].mean == pytest.approx(0.06)
+    assert first["precision"].mean == pytest.approx(0.25) and first["noisy_share"] == 0.25
+
+
 def test_plot_stability_draws_one_line_per_run_and_key():
     import matplotlib
 
