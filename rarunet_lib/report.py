@@ -260,25 +260,24 @@ def adl_activity(results: dict) -> list[dict]:
     """
     from .experiments import TABLE5_SETTINGS
 
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
     rows = []
     for beta, alpha in TABLE5_SETTINGS:
-        runs = [r for r in results.values() if r.get("spec", {}).get("adl")
-                and abs(float(r["spec"]["noise_beta"]) - beta) < 1e-9
-                and abs(float(r["spec"]["noise_alpha"]) - alpha) < 1e-9]
+        runs = _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True)  # every model
         if not runs:
             continue
-        excluded, precision, recall, n_fit = [], [], [], set()
+        excluded, precision = [], []
         for r in runs:
             active = [e for e in r["history"] if e["n_excluded"] > 0]
-            n_fit |= {e["n_trained"] + e["n_excluded"] for e in r["history"]}
             excluded.append(float(np.mean([e["n_excluded"] for e in active])) if active else 0.0)
             p = [e["detection_precision"] for e in active if e.get("detection_precision") is not None]
             precision.append(float(np.mean(p)) if p else None)
-            recall.append(r["history"][-1].get("detection_recall"))
         rows.append({"beta": beta, "alpha": alpha, "runs": len(runs), "excluded": stat(excluded),
-                     "n_fit": max(n_fit), "precision": stat(precision),
+                     "n_fit": max(e["n_trained"] + e["n_excluded"] for r in runs for e in r["history"]),
+                     "precision": stat(precision),
                      "noisy_share": runs[0]["data"]["noisy_masks"] / runs[0]["data"]["n_train"],
-                     "recall_last": stat(recall)})
+                     "recall_last": stat([r["history"][-1].get("detection_recall") for r in runs])})
     return rows
 
 

@@ -509,8 +509,9 @@ class Trainer:
         global_idx = self.train_idx[ids]
         ds = make_dataset(self.x[global_idx], self.y[global_idx], batch_size=min(cfg.batch_size, ids.size),
                           shuffle=True, augment=cfg.augment, seed=cfg.seed * 1000 + epoch, drop_remainder=True)
-        for v in sums:
-            v.assign(self._tf.zeros_like(v))
+        for s_mean, s_var in sums:
+            s_mean.assign(self._tf.zeros_like(s_mean))
+            s_var.assign(self._tf.zeros_like(s_var))
         n = 0
         try:
             for layer in bn:
@@ -522,7 +523,7 @@ class Trainer:
             for layer, m in zip(bn, momenta, strict=True):
                 layer.momentum = m
         if n:
-            for layer, s_mean, s_var in zip(bn, sums[0::2], sums[1::2], strict=True):
+            for layer, (s_mean, s_var) in zip(bn, sums, strict=True):
                 layer.moving_mean.assign(s_mean / n)
                 layer.moving_variance.assign(s_var / n)
         return n
@@ -532,18 +533,16 @@ class Trainer:
 
         Called with each layer's momentum at 0, so after the forward pass the
         moving statistics hold exactly that batch's moments (``moving * 0 +
-        batch * 1``); the sums are plain ``tf.Variable`` s, zeroed by the caller.
+        batch * 1``); the sums are (mean, variance) pairs of ``tf.Variable``, zeroed by the caller.
         """
         tf = self._tf
-        sums = []
-        for layer in bn:
-            sums += [tf.Variable(tf.zeros_like(layer.moving_mean), trainable=False),
-                     tf.Variable(tf.zeros_like(layer.moving_variance), trainable=False)]
+        sums = [(tf.Variable(tf.zeros_like(layer.moving_mean), trainable=False),
+                 tf.Variable(tf.zeros_like(layer.moving_variance), trainable=False)) for layer in bn]
 
         @tf.function(reduce_retracing=True)
         def step(x):
             self.model(x, training=True)
-            for layer, s_mean, s_var in zip(bn, sums[0::2], sums[1::2], strict=True):
+            for layer, (s_mean, s_var) in zip(bn, sums, strict=True):
                 s_mean.assign_add(tf.convert_to_tensor(layer.moving_mean))
                 s_var.assign_add(tf.convert_to_tensor(layer.moving_variance))
 

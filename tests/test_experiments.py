@@ -254,6 +254,8 @@ def test_adl_activity_counts_what_adl_left_out_per_setting():
     assert second["precision"].mean == pytest.approx((0.75 + 1.0) / 2)
     assert second["recall_last"].mean == pytest.approx(0.06)
     assert first["precision"].mean == pytest.approx(0.25) and first["noisy_share"] == 0.25
+    with pytest.raises(TypeError, match="results must be a dict"):
+        adl_activity([res["a"]])
 
 
 def test_plot_stability_draws_one_line_per_run_and_key():
