@@ -246,6 +246,17 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
         rp = predict_masks(trainer.model, rx, batch_size=32)
         result["real"][name] = metrics.evaluate(ry, rp, aggregate="pooled")
         arrays[f"real_pred__{name}"] = np.packbits(rp.astype(bool), axis=-1)
+    if spec.adl:
+        # Which masks ADL left out, in the numbering of the fitted masks (the
+        # training split minus validation), with every fitted mask's size, so
+        # that what the loss ranking favours can be studied (report.adl_exclusion_sizes).
+        fitted = trainer.train_idx
+        result["adl"] = {
+            "excluded": [list(e) for e in trainer.excluded],
+            "noisy": [int(i) for i in (trainer.noisy if trainer.noisy is not None else [])],
+            "area_clean": [int(a) for a in np.asarray(data["train_masks"])[fitted].reshape(len(fitted), -1).sum(1)],
+            "area_trained": [int(a) for a in np.asarray(masks)[fitted].reshape(len(fitted), -1).sum(1)],
+        }
     result["wall_seconds"] = time.perf_counter() - t0
     result = json_safe(result)
     output.mkdir(parents=True, exist_ok=True)

@@ -281,6 +281,90 @@ def adl_activity(results: dict) -> list[dict]:
     return rows
 
 
+def size_rank(areas) -> np.ndarray:
+    """Each mask's size as a rank between 0 (the smallest) and 1 (the largest); ties share their mean rank.
+
+    Parameters
+    ----------
+    areas : array_like of int
+        Foreground pixels of each mask (at least two masks).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(rank - 1) / (n - 1)`` with ranks from 1 to ``n``, ties averaged.
+
+    Example
+    -------
+    >>> size_rank([10, 0, 30, 10]).tolist()
+    [0.5, 0.0, 1.0, 0.5]
+    """
+    from scipy.stats import rankdata
+
+    a = np.asarray(areas, dtype=float)
+    if a.ndim != 1 or a.size < 2:
+        raise ValueError(f"areas must be a 1-D sequence of at least two mask sizes, got shape {a.shape}")
+    return (rankdata(a, method="average") - 1) / (a.size - 1)
+
+
+def adl_exclusion_sizes(results: dict) -> list[dict]:
+    """How large the masks ADL left out were, per noise setting: does its loss ranking favour small masks?
+
+    For each ADL run that recorded what it left out (``run["adl"]``, written
+    since the grid commit that added it), every fitted mask gets its size rank
+    (:func:`size_rank` of its *clean* foreground area: 0 the smallest, 1 the
+    largest). The rank of the masks left out, pooled over epochs (a mask left
+    out in three epochs counts three times), is averaged per run; a choice
+    blind to size would average 0.5.
+
+    Parameters
+    ----------
+    results : dict
+        Run id -> run, as :func:`rarunet_lib.experiments.load_results` returns.
+
+    Returns
+    -------
+    list of dict
+        One per (beta, alpha) with recorded ADL runs, in Table 5 order:
+        ``beta, alpha, runs``, ``left_out`` (mask-epochs left out, summed over
+        runs), ``rank_all``, ``rank_clean``, ``rank_noisy`` (the mean size rank
+        of all, of the clean and of the noisy masks left out; :class:`Stat`
+        over runs, a run that left out none of a kind is skipped).
+
+    Example
+    -------
+    >>> run = {"spec": {"noise_beta": 0.5, "noise_alpha": 0.77, "adl": True, "seed": 0},
+    ...        "adl": {"excluded": [[], [0, 3], [0]], "noisy": [3, 4],
+    ...                "area_clean": [5, 40, 30, 20, 10]}}
+    >>> (row,) = adl_exclusion_sizes({"r": run})
+    >>> row["left_out"], round(row["rank_all"].mean, 3), row["rank_clean"].mean, row["rank_noisy"].mean
+    (3, 0.167, 0.0, 0.5)
+    """
+    from .experiments import TABLE5_SETTINGS
+
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    rows = []
+    for beta, alpha in TABLE5_SETTINGS:
+        runs = [r for r in _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True) if r.get("adl")]
+        if not runs:
+            continue
+        left_out, rank_all, rank_clean, rank_noisy = 0, [], [], []
+        for r in runs:
+            rec = r["adl"]
+            ranks = size_rank(rec["area_clean"])
+            out = np.array([i for epoch in rec["excluded"] for i in epoch], dtype=int)
+            noisy = np.isin(out, np.asarray(rec["noisy"], dtype=int))
+            left_out += int(out.size)
+            for dest, pick in ((rank_all, slice(None)), (rank_clean, ~noisy), (rank_noisy, noisy)):
+                chosen = ranks[out[pick]]
+                if chosen.size:
+                    dest.append(float(chosen.mean()))
+        rows.append({"beta": beta, "alpha": alpha, "runs": len(runs), "left_out": left_out,
+                     "rank_all": stat(rank_all), "rank_clean": stat(rank_clean), "rank_noisy": stat(rank_noisy)})
+    return rows
+
+
 def table1_rows(results: dict) -> list[dict]:
     """Table 1 analogue: the 2-D models we build on clean labels, the paper's numbers beside ours.
 

@@ -106,6 +106,22 @@ def test_each_run_writes_json_and_predictions(tiny_grid):
     adl = json.loads(files[1].read_text())
     assert adl["data"]["noisy_masks"] == round(0.5 * len(data["train_masks"]))
     assert adl["spec"]["adl"] is True and adl["history"][0]["n_excluded"] == 0  # epoch 1 trains on all
+    # what ADL left out is recorded per epoch, with the fitted masks' sizes counted here independently
+    from rarunet_lib.data.preprocess import validation_split
+    from rarunet_lib.noise import make_noisy_labels
+
+    rec = adl["adl"]
+    assert [len(e) for e in rec["excluded"]] == [e["n_excluded"] for e in adl["history"]]
+    from rarunet_lib.train import TrainConfig
+
+    fraction = TrainConfig(**profile.train_kwargs()).validation_fraction
+    fitted, _ = validation_split(len(data["train_masks"]), fraction, seed=0)
+    clean = data["train_masks"][fitted]
+    assert rec["area_clean"] == [int(np.count_nonzero(m)) for m in clean]
+    noisy_masks, manifest = make_noisy_labels(data["train_masks"], alpha=0.7, beta=0.5, seed=0)
+    assert rec["area_trained"] == [int(np.count_nonzero(m)) for m in noisy_masks[fitted]]
+    assert rec["noisy"] == [i for i, j in enumerate(fitted) if j in {e["index"] for e in manifest}]
+    assert "adl" not in json.loads(files[0].read_text())  # runs without ADL carry no record
 
 
 def test_done_runs_are_skipped_and_missing_ones_rerun(tiny_grid):
@@ -256,6 +272,38 @@ def test_adl_activity_counts_what_adl_left_out_per_setting():
     assert first["precision"].mean == pytest.approx(0.25) and first["noisy_share"] == 0.25
     with pytest.raises(TypeError, match="results must be a dict"):
         adl_activity([res["a"]])
+
+
+def test_size_rank_against_hand_values():
+    from rarunet_lib.report import size_rank
+
+    assert size_rank([3, 1, 2]).tolist() == [1.0, 0.0, 0.5]
+    assert size_rank([0, 0, 8, 4, 4]).tolist() == [0.125, 0.125, 1.0, 0.625, 0.625]  # ties share ranks 1.5, 3.5
+    with pytest.raises(ValueError, match="at least two"):
+        size_rank([5])
+
+
+def test_adl_exclusion_sizes_ranks_the_masks_left_out():
+    from rarunet_lib.report import adl_exclusion_sizes
+
+    areas = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]  # size rank of mask i: i / 9
+
+    def run(seed, excluded, noisy, adl=True):
+        return {"spec": {"noise_beta": 0.5, "noise_alpha": 0.77, "adl": adl, "seed": seed},
+                "adl": {"excluded": excluded, "noisy": noisy, "area_clean": areas}}
+
+    res = {"a": run(0, [[], [0, 9], [0, 1]], [9]),        # clean 0, 0, 1; noisy 9
+           "b": run(1, [[], [3], [3, 6]], [2, 3]),       # clean 6; noisy 3, 3
+           "c": run(2, [[], [5]], [], adl=False),        # without ADL: not counted
+           "d": {"spec": {"noise_beta": 0.5, "noise_alpha": 0.77, "adl": True, "seed": 3}}}  # no record
+    (row,) = adl_exclusion_sizes(res)
+    assert (row["beta"], row["alpha"], row["runs"], row["left_out"]) == (0.5, 0.77, 2, 7)
+    assert row["rank_all"].mean == pytest.approx(((0 + 9 + 0 + 1) / 4 / 9 + (3 + 3 + 6) / 3 / 9) / 2)
+    assert row["rank_clean"].mean == pytest.approx((1 / 3 / 9 + 6 / 9) / 2)
+    assert row["rank_noisy"].mean == pytest.approx((1.0 + 3 / 9) / 2)
+    assert adl_exclusion_sizes({"d": res["d"]}) == []
+    with pytest.raises(TypeError, match="results must be a dict"):
+        adl_exclusion_sizes([res["a"]])
 
 
 def test_plot_stability_draws_one_line_per_run_and_key():
