@@ -333,8 +333,49 @@ def run_specs(specs, *, profile: Profile | str | None = None, output="results", 
     return [folder / f"{s.run_id}.json" for s in specs]
 
 
-def run_grid(tables, *, seeds=(0,), **kwargs) -> list[Path]:
+def select_specs(specs, only=None) -> list[RunSpec]:
+    """The runs whose id matches one of the shell-style patterns ``only`` (all of them if ``only`` is empty), in order.
+
+    Parameters
+    ----------
+    specs : list of RunSpec
+    only : sequence of str, optional
+        Patterns as :func:`fnmatch.fnmatchcase` reads them (``*`` any text, ``?`` one character),
+        matched against the whole run id, e.g. ``"*__b0.25_*"`` for Table 5's two settings at beta 0.25.
+
+    Returns
+    -------
+    list of RunSpec
+
+    Raises
+    ------
+    ValueError
+        If a pattern matches none of the runs (a typo would otherwise run nothing, silently).
+
+    Example
+    -------
+    >>> [s.run_id for s in select_specs(table_runs("table4", [0]), ["table4_row[23]*"])]
+    ['table4_row3__clean__seed0']
+    """
+    from fnmatch import fnmatchcase
+
+    specs = list(specs)
+    if not only:
+        return specs
+    if isinstance(only, str):
+        raise TypeError(f"only must be a sequence of patterns, got the string {only!r}; write [{only!r}]")
+    for pattern in only:
+        if not any(fnmatchcase(s.run_id, pattern) for s in specs):
+            raise ValueError(f"only: the pattern {pattern!r} matches none of the {len(specs)} runs of these tables "
+                             f"and seeds (run ids look like {specs[0].run_id!r})" if specs else
+                             f"only: the pattern {pattern!r} matches no run: no runs were given")
+    return [s for s in specs if any(fnmatchcase(s.run_id, p) for p in only)]
+
+
+def run_grid(tables, *, seeds=(0,), only=None, **kwargs) -> list[Path]:
     """Run every run the tables need for every seed (see :func:`run_specs` for the keywords).
+
+    ``only`` keeps the runs whose id matches one of its patterns (:func:`select_specs`).
 
     Example
     -------
@@ -342,7 +383,7 @@ def run_grid(tables, *, seeds=(0,), **kwargs) -> list[Path]:
     >>> [f.name for f in files][:2]
     ['unet__clean__seed0.json', 'residual_unet__clean__seed0.json']
     """
-    return run_specs(grid_specs(tables, seeds), **kwargs)
+    return run_specs(select_specs(grid_specs(tables, seeds), only), **kwargs)
 
 
 def results_dir(profile: str | None = None) -> Path:
@@ -406,15 +447,19 @@ def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds; every run is repeated for each")
     p.add_argument("--output", type=Path, default=Path("results"),
                    help="results root; runs are written to OUTPUT/<profile>/<run id>.json")
+    p.add_argument("--only", nargs="+", metavar="PATTERN", default=None,
+                   help="run only the runs whose id matches one of these shell-style patterns, e.g. "
+                        "'*__b0.25_*' (quote them); --dry-run lists the ids")
     p.add_argument("--dry-run", action="store_true", help="list the runs still to do and stop")
 
 
 def experiments_command(args: argparse.Namespace) -> int:
+    import shlex
     import sys
 
     from .config import seed_everything
 
     seed_everything(0, deterministic="cpu")  # the same numbers on CPU (cheap there), not on a GPU (slow there)
-    run_grid(args.tables, profile=args.profile, seeds=args.seeds, output=args.output,
-             command="python -m rarunet_lib " + " ".join(sys.argv[1:]), dry_run=args.dry_run)
+    run_grid(args.tables, profile=args.profile, seeds=args.seeds, output=args.output, only=args.only,
+             command="python -m rarunet_lib " + shlex.join(sys.argv[1:]), dry_run=args.dry_run)
     return 0

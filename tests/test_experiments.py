@@ -154,6 +154,25 @@ def test_command_line_help_and_dry_run(capsys):
                  "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "14 runs, 0 done, 14 to run" in out and "table4_row3__clean__seed1" in out
+    # --only: Table 5 at beta 0.25 is 2 settings x 3 models x with/without ADL = 12 runs
+    assert main(["experiments", "table5", "--profile", "cpu", "--seeds", "1", "--output", "/nonexistent",
+                 "--only", "*__b0.25_*", "--dry-run"]) == 0
+    lines = [s.split()[-1] for s in capsys.readouterr().out.splitlines() if "would run" in s]
+    assert len(lines) == 12 and all("__b0.25_" in s and s.endswith("seed1") for s in lines)
+    assert {"unet__b0.25_a0.55__adl__seed1", "attention_unet_cbam__b0.25_a0.85__seed1"} <= set(lines)
+
+
+def test_only_selects_runs_by_pattern_and_names_a_pattern_that_matches_none():
+    from rarunet_lib.experiments import select_specs
+
+    specs = table_runs("table4", [0, 1])
+    assert select_specs(specs, None) == specs
+    assert [s.run_id for s in select_specs(specs, ["unet__*", "rar_unet__*seed1"])] == [
+        "unet__clean__seed0", "unet__clean__seed1", "rar_unet__clean__seed1"]
+    with pytest.raises(ValueError, match="'tabel4_row1\\*' matches none"):
+        select_specs(specs, ["unet__*", "tabel4_row1*"])
+    with pytest.raises(TypeError, match="sequence of patterns"):
+        select_specs(specs, "unet__*")
 
 
 # ------------------------------------------------------------------ the report
