@@ -12,6 +12,9 @@ library's trainer and, after every epoch, records:
   statistics of each batch of 8; the moving statistics are restored afterwards);
 - ``val_prob_in_mask``: the mean predicted probability inside the true validation
   masks (inference mode): near 0.5 means the threshold cuts through the prediction;
+- ``val_prob_outside_mask``: the same outside them (the background);
+- ``head_bn_offset``: for a model whose head ends in a BatchNormalization layer named
+  ``head_bn`` (MultiResUNet's), that layer's learnt offset (beta), else absent;
 - ``test_dice``: pooled test Dice in inference mode;
 - ``val_most_false_positives``: the three validation slices with the most false-positive
   pixels (inference mode), as ``[slice, false positives, false negatives, mask pixels]``.
@@ -19,13 +22,15 @@ library's trainer and, after every epoch, records:
 Variants are command-line switches (learning rate, cosine schedule, BatchNorm
 momentum), so that one cause at a time can be tested against the grid's setting.
 
-Run: python benchmarks/stability.py --beta 0.75 --alpha 0.68 [--lr-schedule cosine]
+Run: python benchmarks/stability.py --beta 0.75 --alpha 0.68 [--lr-schedule cosine] [--model multires_unet]
+     [--model-kwargs '{"head_bn": false}']
      [--bn-momentum 0.99] [--learning-rate 1e-4] [--bn-recalibration] [--out results/stability/NAME.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -41,6 +46,8 @@ from rarunet_lib.provenance import provenance  # noqa: E402
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="unet")
+    p.add_argument("--model-kwargs", type=json.loads, default={},
+                   help="JSON object of keyword arguments for the model builder, e.g. '{\"head_bn\": false}'")
     p.add_argument("--profile", default="cpu")
     p.add_argument("--beta", type=float, default=0.0, help="proportion of noisy masks (0: clean labels)")
     p.add_argument("--alpha", type=float, default=None, help="noise level (IoU of a noisy mask with its clean one)")
@@ -76,15 +83,16 @@ def main(argv=None) -> int:
     settings.update({k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate),
                                        ("bn_momentum", args.bn_momentum), ("dice_over", args.dice_over)) if v})
     settings["bn_recalibration"] |= args.bn_recalibration
-    cfg = TrainConfig(model=args.model, seed=args.seed, progress=False, lr_schedule=args.lr_schedule, **settings)
+    cfg = TrainConfig(model=args.model, seed=args.seed, progress=False, lr_schedule=args.lr_schedule,
+                      model_kwargs=args.model_kwargs, **settings)
     tr = Trainer(cfg, data["train_images"], masks)
     bs = prof.batch_size
 
-    def val_scores(training: bool) -> tuple[float, float, list]:
+    def val_scores(training: bool) -> tuple[float, float, float, list]:
         m = tr.model
         saved = [v.numpy() for v in m.non_trainable_variables]  # training mode moves the BN statistics
         tp = npred = ngt = 0
-        inside, per_slice = [], []
+        inside, outside, per_slice = [], [], []
         for s in range(0, tr.val_idx.size, bs):
             ids = tr.val_idx[s:s + bs]
             prob = m(tf.constant(tr.x[ids]), training=training).numpy()[..., 0]
@@ -94,29 +102,33 @@ def main(argv=None) -> int:
             npred += int(hard.sum())
             ngt += int(truth.sum())
             inside.append(prob[truth])
+            outside.append(prob[~truth])
             for j, h, g in zip(ids, hard, truth, strict=True):
                 per_slice.append([int(j), int((h & ~g).sum()), int((g & ~h).sum()), int(g.sum())])
         for v, a in zip(m.non_trainable_variables, saved, strict=True):
             v.assign(a)
         worst = sorted(per_slice, key=lambda r: -r[1])[:3]  # [slice, false positives, false negatives, mask pixels]
-        return 2 * tp / max(npred + ngt, 1), float(np.concatenate(inside).mean()), worst
+        return (2 * tp / max(npred + ngt, 1), float(np.concatenate(inside).mean()),
+                float(np.concatenate(outside).mean()), worst)
 
     rows = []
     t0 = time.perf_counter()
     for _ in range(cfg.epochs):
         h = tr.fit(max_epochs=1)["epochs"][-1]
-        _, prob_in, worst = val_scores(False)
-        val_bs, _, _ = val_scores(True)
+        _, prob_in, prob_out, worst = val_scores(False)
+        val_bs, _, _, _ = val_scores(True)
         test = metrics.dice(data["test_masks"], predict_masks(tr.model, data["test_images"], batch_size=32))
         row = {"epoch": h["epoch"], "loss": h["loss"], "val_dice": h["val_dice"], "val_dice_batch_stats": val_bs,
-               "val_prob_in_mask": prob_in, "test_dice": test, "seconds": time.perf_counter() - t0,
-               "val_most_false_positives": worst}
+               "val_prob_in_mask": prob_in, "val_prob_outside_mask": prob_out, "test_dice": test,
+               "seconds": time.perf_counter() - t0, "val_most_false_positives": worst}
+        if any(layer.name == "head_bn" for layer in tr.model.layers):
+            row["head_bn_offset"] = float(tr.model.get_layer("head_bn").beta.numpy()[0])
         rows.append(row)
         print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
     result = {"provenance": provenance(seed=args.seed, profile=prof.name), "args": vars(args),
               "config": {"learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule,
                          "bn_momentum": cfg.bn_momentum, "bn_recalibration": cfg.bn_recalibration, "dice_over": cfg.dice_over,
-                         "epochs": cfg.epochs},
+                         "epochs": cfg.epochs, "model_kwargs": cfg.model_kwargs},
               "epochs": rows}
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

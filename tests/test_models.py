@@ -172,6 +172,24 @@ def test_registry_counts_for_table_rows():
     assert MODELS["rar_unet"].paper_params_millions == 11.79
 
 
+def test_multires_head_pins_the_training_logits_to_unit_variance():
+    """The authors' head (conv, BN without scale, sigmoid): in training mode the logits of a batch have mean beta
+    (the BN offset, 0 at the start) and variance 1 whatever the input; the plain head does not."""
+    rng = np.random.default_rng(0)
+    x = (5.0 * rng.standard_normal((4, 32, 32, 1))).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = build("multires_unet", (32, 32, 1))
+    p = np.asarray(model(x, training=True), dtype=np.float64)
+    logit = np.log(p) - np.log1p(-p)
+    assert logit.mean() == pytest.approx(0.0, abs=1e-3)
+    assert logit.var() == pytest.approx(1.0, rel=1e-2)  # BN's epsilon keeps it just under 1
+    assert count_trainable(build("multires_unet", (32, 32, 1), head_bn=False)) == count_trainable(model)
+    plain = np.asarray(build("multires_unet", (32, 32, 1), head_bn=False)(x, training=True), dtype=np.float64)
+    assert abs(np.var(np.log(plain) - np.log1p(-plain)) - 1.0) > 0.05
+    with pytest.raises(TypeError, match="head_bn"):
+        build("multires_unet", (32, 32, 1), head_bn="no")
+
+
 def test_unknown_model_name_lists_valid_names():
     with pytest.raises(ValueError, match="rar_unet"):
         build("vnet")

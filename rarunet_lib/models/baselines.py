@@ -128,14 +128,36 @@ def _multires_block(x, units: int, name: str, alpha: float = 1.67):
     return layers.BatchNormalization(name=f"{name}_out_bn")(out)
 
 
-def multires_unet(input_shape: Sequence[int] = (256, 256, 1), *, name: str = "multires_unet") -> keras.Model:
+def multires_unet(input_shape: Sequence[int] = (256, 256, 1), *, head_bn: bool = True,
+                  name: str = "multires_unet") -> keras.Model:
     """MultiResUNet (Ibtehaz and Rahman 2020), as in the authors' Keras code.
+
+    Parameters
+    ----------
+    input_shape : (H, W, C), default (256, 256, 1)
+        H and W divisible by 16.
+    head_bn : bool, default True
+        The authors' head: a 1x1 convolution without bias, BatchNormalization
+        *without scale*, then the sigmoid. Its logits therefore have unit
+        variance over each training batch, and only the BN offset decides how
+        confident the probabilities can be (chapter 8). ``False`` uses the
+        other models' head instead: a 1x1 convolution with bias, then the
+        sigmoid (the same number of trainable parameters).
+    name : str
+
+    Returns
+    -------
+    keras.Model
 
     Example
     -------
     >>> multires_unet((32, 32, 1)).count_params()
     7262504
+    >>> multires_unet((32, 32, 1), head_bn=False).count_params()  # minus the head BN's moving mean and variance
+    7262502
     """
+    if not isinstance(head_bn, bool):
+        raise TypeError(f"head_bn must be True or False, got {head_bn!r}")
     shape = validate_input_shape(input_shape)
     inputs = keras.Input(shape=shape, name="image")
     x, skips = inputs, []
@@ -148,6 +170,8 @@ def multires_unet(input_shape: Sequence[int] = (256, 256, 1), *, name: str = "mu
         f, tag = _FILTERS[level - 1], f"dec{level}"
         up = layers.Conv2DTranspose(f, 2, strides=2, padding="same", name=f"{tag}_up")(x)
         x = _multires_block(layers.Concatenate(name=f"{tag}_concat")([up, skips[level - 1]]), f, tag)
+    if not head_bn:
+        return keras.Model(inputs, _head(x), name=name)
     x = _conv_bn(x, 1, 1, "head", activation=None)
     x = layers.Activation("sigmoid", name="probability", dtype="float32")(x)
     return keras.Model(inputs, x, name=name)
