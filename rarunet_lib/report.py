@@ -224,6 +224,21 @@ def table5_rows(results: dict) -> list[dict]:
     return rows
 
 
+def _adl_runs_per_setting(results: dict, recorded: bool = False):
+    """(beta, alpha, the ADL runs of every model there) per Table 5 setting that has any, in Table 5 order.
+
+    ``recorded``: only runs that record which masks they left out (``run["adl"]``).
+    """
+    from .experiments import TABLE5_SETTINGS
+
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    for beta, alpha in TABLE5_SETTINGS:
+        runs = [r for r in _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True) if r.get("adl") or not recorded]
+        if runs:
+            yield beta, alpha, runs
+
+
 def adl_activity(results: dict) -> list[dict]:
     """What ADL did in the committed runs, per noise setting: how many masks it left out and how many were noisy.
 
@@ -258,15 +273,8 @@ def adl_activity(results: dict) -> list[dict]:
     >>> row["excluded"].mean, row["n_fit"], row["precision"].mean, row["noisy_share"], row["recall_last"].mean
     (8.0, 288, 0.875, 0.5, 0.05)
     """
-    from .experiments import TABLE5_SETTINGS
-
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
     rows = []
-    for beta, alpha in TABLE5_SETTINGS:
-        runs = _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True)  # every model
-        if not runs:
-            continue
+    for beta, alpha, runs in _adl_runs_per_setting(results):
         excluded, precision = [], []
         for r in runs:
             active = [e for e in r["history"] if e["n_excluded"] > 0]
@@ -340,15 +348,8 @@ def adl_exclusion_sizes(results: dict) -> list[dict]:
     >>> row["left_out"], round(row["rank_all"].mean, 3), row["rank_clean"].mean, row["rank_noisy"].mean
     (3, 0.167, 0.0, 0.5)
     """
-    from .experiments import TABLE5_SETTINGS
-
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
     rows = []
-    for beta, alpha in TABLE5_SETTINGS:
-        runs = [r for r in _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True) if r.get("adl")]
-        if not runs:
-            continue
+    for beta, alpha, runs in _adl_runs_per_setting(results, recorded=True):
         left_out, rank_all, rank_clean, rank_noisy = 0, [], [], []
         for r in runs:
             rec = r["adl"]
