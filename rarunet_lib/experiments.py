@@ -254,8 +254,8 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
         result["adl"] = {
             "excluded": [list(e) for e in trainer.excluded],
             "noisy": [int(i) for i in (trainer.noisy if trainer.noisy is not None else [])],
-            "area_clean": [int(a) for a in np.asarray(data["train_masks"])[fitted].reshape(len(fitted), -1).sum(1)],
-            "area_trained": [int(a) for a in np.asarray(masks)[fitted].reshape(len(fitted), -1).sum(1)],
+            **{key: np.count_nonzero(np.asarray(m)[fitted].reshape(len(fitted), -1), axis=1).tolist()
+               for key, m in (("area_clean", data["train_masks"]), ("area_trained", masks))},
         }
     result["wall_seconds"] = time.perf_counter() - t0
     result = json_safe(result)
