@@ -37,6 +37,13 @@ __all__ = [
     "late_swing",
     "stability_summary",
     "plot_stability",
+    "adl_activity",
+    "size_rank",
+    "adl_exclusion_sizes",
+    "adl_pairs",
+    "sign_test",
+    "ADL_PAIR_MEASURES",
+    "plot_adl_pairs",
 ]
 
 #: Short names of Table 4's rows (what each adds to the U-Net).
@@ -364,6 +371,149 @@ def adl_exclusion_sizes(results: dict) -> list[dict]:
         rows.append({"beta": beta, "alpha": alpha, "runs": len(runs), "left_out": left_out,
                      "rank_all": stat(rank_all), "rank_clean": stat(rank_clean), "rank_noisy": stat(rank_noisy)})
     return rows
+
+
+def adl_pairs(results: dict) -> list[dict]:
+    """Every ADL run beside the run without ADL that differs from it in nothing else (model, setting, seed).
+
+    The differences (ADL minus no ADL) are taken three ways, because a test
+    IoU taken at one selected epoch of one test case can move by more than
+    what is being compared: at each run's best-validation epoch (what the
+    tables report), after the last epoch, and on the validation set, over
+    the epochs once exclusions have begun (the measure the selection uses,
+    on slices of the training cases).
+
+    Parameters
+    ----------
+    results : dict
+        Run id -> run, as :func:`rarunet_lib.experiments.load_results` returns.
+
+    Returns
+    -------
+    list of dict
+        One per pair, sorted by model, setting and seed: ``run_id`` (of the
+        ADL run), ``model, beta, alpha, seed``, ``test_iou`` (difference at
+        the selected epochs), ``test_iou_last`` (after the last epoch),
+        ``val_dice_best`` (difference of the best validation Dice) and
+        ``val_dice_mean`` (mean over epochs, from the first that left masks
+        out, of the per-epoch difference of validation Dice).
+
+    Example
+    -------
+    >>> def run(adl, iou, last, val):
+    ...     spec = {"model": "unet", "table4_row": None, "noise_beta": 0.5, "noise_alpha": 0.77, "seed": 0, "adl": adl}
+    ...     return {"spec": spec, "test_pooled": {"iou": iou}, "test_pooled_last_epoch": {"iou": last},
+    ...             "history": [{"val_dice": v, "n_excluded": int(adl and e > 0)} for e, v in enumerate(val)]}
+    >>> (p,) = adl_pairs({"a": run(True, 0.70, 0.75, [0.5, 0.8, 0.9]), "b": run(False, 0.75, 0.70, [0.5, 0.7, 0.9])})
+    >>> round(p["test_iou"], 6), round(p["test_iou_last"], 6), round(p["val_dice_best"], 6), round(p["val_dice_mean"], 6)
+    (-0.05, 0.05, 0.0, 0.05)
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    fields = ("model", "table4_row", "noise_beta", "noise_alpha", "seed")
+    plain = {tuple(r["spec"].get(k) for k in fields): r for r in results.values()
+             if r.get("spec", {}).get("noise_beta") and not r["spec"].get("adl")}
+    pairs = []
+    for r in results.values():
+        spec = r.get("spec", {})
+        b = plain.get(tuple(spec.get(k) for k in fields)) if spec.get("adl") else None
+        if b is None:
+            continue
+        va = np.array([e["val_dice"] for e in r["history"]], dtype=float)
+        vb = np.array([e["val_dice"] for e in b["history"]], dtype=float)
+        if va.shape != vb.shape:
+            raise ValueError(f"run {r.get('run_id')!r} and its partner without ADL have {va.size} and {vb.size} "
+                             "epochs; a pair must differ in ADL only")
+        active = [i for i, e in enumerate(r["history"]) if e["n_excluded"] > 0]
+        first = active[0] if active else len(va)
+        pairs.append({"run_id": r.get("run_id"), "model": spec["model"], "beta": spec["noise_beta"],
+                      "alpha": spec["noise_alpha"], "seed": spec["seed"],
+                      "test_iou": r["test_pooled"]["iou"] - b["test_pooled"]["iou"],
+                      "test_iou_last": r["test_pooled_last_epoch"]["iou"] - b["test_pooled_last_epoch"]["iou"],
+                      "val_dice_best": float(va.max() - vb.max()),
+                      "val_dice_mean": float(np.mean(va[first:] - vb[first:])) if first < len(va) else float("nan")})
+    return sorted(pairs, key=lambda p: (p["model"], p["beta"], p["alpha"], p["seed"]))
+
+
+def sign_test(differences) -> dict:
+    """Two-sided sign test: are positive and negative differences equally likely?
+
+    Zero differences carry no sign and are left out, as is usual.
+
+    Parameters
+    ----------
+    differences : array_like of float
+        Paired differences (e.g. ADL minus no ADL, one per run pair); no NaN.
+
+    Returns
+    -------
+    dict
+        ``up`` (positive), ``down`` (negative), ``n`` (``up + down``) and
+        ``p`` (the two-sided binomial probability, 1.0 when ``n`` is 0).
+
+    Example
+    -------
+    >>> t = sign_test([0.1, -0.2, -0.05, 0.0, -0.3])
+    >>> t["up"], t["down"], t["n"], round(t["p"], 4)
+    (1, 3, 4, 0.625)
+    """
+    from scipy.stats import binomtest
+
+    d = np.asarray(differences, dtype=float)
+    if d.ndim != 1:
+        raise ValueError(f"differences must be a 1-D sequence, got shape {d.shape}")
+    if np.isnan(d).any():
+        raise ValueError(f"differences must not contain NaN, got {int(np.isnan(d).sum())} NaN of {d.size}")
+    up, down = int((d > 0).sum()), int((d < 0).sum())
+    p = binomtest(up, up + down).pvalue if up + down else 1.0
+    return {"up": up, "down": down, "n": up + down, "p": float(p)}
+
+
+#: The four ways :func:`adl_pairs` takes an ADL pair's difference, with a label for tables and plots.
+ADL_PAIR_MEASURES: dict[str, str] = {
+    "test_iou": "test IoU, best-validation epoch",
+    "test_iou_last": "test IoU, last epoch",
+    "val_dice_best": "best validation Dice",
+    "val_dice_mean": "validation Dice, mean over epochs",
+}
+
+
+def plot_adl_pairs(pairs: list[dict], ax=None):
+    """Each pair's difference (ADL minus no ADL) measured four ways: one column of dots per measure, one marker per model.
+
+    Parameters
+    ----------
+    pairs : list of dict
+        As :func:`adl_pairs` returns.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    c = _colours()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.5))
+    models = list(dict.fromkeys(p["model"] for p in pairs))
+    styles = list(zip(("o", "s", "^", "D", "v"), (c["blue"], c["vermillion"], c["bluish_green"], c["orange"],
+                                                   c["reddish_purple"]), strict=True))
+    rng = np.random.default_rng(0)  # horizontal jitter only, so that equal values stay visible
+    for j, model in enumerate(models):
+        sub = [p for p in pairs if p["model"] == model]
+        marker, colour = styles[j % len(styles)]
+        for i, key in enumerate(ADL_PAIR_MEASURES):
+            y = [p[key] for p in sub]
+            ax.plot(i + 0.25 * (j - (len(models) - 1) / 2) + rng.uniform(-0.05, 0.05, len(y)), y, marker,
+                    color=colour, mfc="none", ms=6, label=model if i == 0 else None)
+    ax.axhline(0, color=c["black"], lw=0.8)
+    ax.set_xticks(range(len(ADL_PAIR_MEASURES)), list(ADL_PAIR_MEASURES.values()), fontsize=9)
+    ax.set_xlim(-0.5, len(ADL_PAIR_MEASURES) - 0.5)
+    ax.set_ylabel("ADL minus no ADL (same model, setting, seed)")
+    if models:
+        ax.legend(fontsize=8, loc="lower right")
+    return ax
 
 
 def table1_rows(results: dict) -> list[dict]:

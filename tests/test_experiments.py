@@ -325,6 +325,75 @@ def test_adl_exclusion_sizes_ranks_the_masks_left_out():
         adl_exclusion_sizes([res["a"]])
 
 
+def test_adl_pairs_pairs_each_adl_run_with_its_plain_partner():
+    from rarunet_lib.report import adl_pairs
+
+    def run(model, seed, adl, iou, last, val, beta=0.5):
+        spec = {"model": model, "table4_row": None, "noise_beta": beta, "noise_alpha": 0.77, "seed": seed, "adl": adl}
+        return {"run_id": f"{model}{seed}{adl}{beta}", "spec": spec, "test_pooled": {"iou": iou},
+                "test_pooled_last_epoch": {"iou": last},
+                # exclusions begin in the second epoch of an ADL run
+                "history": [{"val_dice": v, "n_excluded": 2 if adl and e else 0} for e, v in enumerate(val)]}
+
+    res = {"u0a": run("unet", 0, True, 0.60, 0.65, [0.1, 0.6, 0.8]),
+           "u0": run("unet", 0, False, 0.70, 0.60, [0.3, 0.7, 0.7]),
+           "u1a": run("unet", 1, True, 0.80, 0.80, [0.2, 0.5, 0.5]),   # seed 1 has no partner: left out
+           "r0a": run("residual_unet", 0, True, 0.50, 0.40, [0.4, 0.4, 0.4]),
+           "r0": run("residual_unet", 0, False, 0.40, 0.45, [0.5, 0.5, 0.5]),
+           "u0c": run("unet", 0, False, 0.9, 0.9, [0.9, 0.9, 0.9], beta=0.0)}  # clean labels: never a partner
+    pairs = adl_pairs(res)
+    assert [p["run_id"] for p in pairs] == ["residual_unet0True0.5", "unet0True0.5"]
+    r, u = pairs
+    assert u["test_iou"] == pytest.approx(-0.10) and u["test_iou_last"] == pytest.approx(0.05)
+    assert u["val_dice_best"] == pytest.approx(0.8 - 0.7)
+    assert u["val_dice_mean"] == pytest.approx(((0.6 - 0.7) + (0.8 - 0.7)) / 2)  # epoch 1 (no exclusion) not counted
+    assert r["test_iou"] == pytest.approx(0.10) and r["val_dice_mean"] == pytest.approx(-0.1)
+    assert (u["model"], u["beta"], u["alpha"], u["seed"]) == ("unet", 0.5, 0.77, 0)
+    res["r0"]["history"] = res["r0"]["history"][:2]
+    with pytest.raises(ValueError, match="differ in ADL only"):
+        adl_pairs(res)
+    with pytest.raises(TypeError, match="results must be a dict"):
+        adl_pairs([res["u0"]])
+
+
+def test_sign_test_against_the_binomial_by_hand():
+    from math import comb
+
+    from rarunet_lib.report import sign_test
+
+    # 12 of 15 one way: P(X >= 12) = (C(15,12) + C(15,13) + C(15,14) + C(15,15)) / 2**15, doubled
+    t = sign_test([-1.0] * 12 + [0.5] * 3 + [0.0])
+    assert (t["up"], t["down"], t["n"]) == (3, 12, 15)
+    assert t["p"] == pytest.approx(2 * (comb(15, 12) + comb(15, 13) + comb(15, 14) + 1) / 2**15)
+    assert t["p"] == pytest.approx(0.03516, abs=1e-5)
+    assert sign_test([1.0, -1.0])["p"] == pytest.approx(1.0)
+    assert sign_test([0.0, 0.0]) == {"up": 0, "down": 0, "n": 0, "p": 1.0}
+    with pytest.raises(ValueError, match="NaN"):
+        sign_test([0.1, float("nan")])
+    with pytest.raises(ValueError, match="1-D"):
+        sign_test([[0.1, 0.2]])
+
+
+def test_plot_adl_pairs_puts_each_difference_in_its_measure_column():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rarunet_lib.report import ADL_PAIR_MEASURES, plot_adl_pairs
+
+    def pair(model, base):
+        return {"model": model, **{k: base + i / 100 for i, k in enumerate(ADL_PAIR_MEASURES)}}
+
+    pairs = [pair("unet", 0.1), pair("unet", -0.2), pair("residual_unet", 0.3)]
+    ax = plot_adl_pairs(pairs)
+    lines = [ln for ln in ax.get_lines() if ln.get_marker() not in ("None", None, "")]
+    assert len(lines) == 2 * 4  # one set of dots per model and measure
+    unet_cols = [ln for ln in lines if ln.get_color() == lines[0].get_color()]
+    for i, ln in enumerate(unet_cols):  # measure i of the two U-Net pairs, in column i
+        np.testing.assert_allclose(ln.get_ydata(), [0.1 + i / 100, -0.2 + i / 100])
+        assert np.all(np.abs(np.asarray(ln.get_xdata()) - i) < 0.5)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["unet", "residual_unet"]
+
+
 def test_plot_stability_draws_one_line_per_run_and_key():
     import matplotlib
 
