@@ -122,6 +122,11 @@ def num(value, digits: int = 3) -> str:
     return f"{float(value):.{digits}f}"
 
 
+def _check_results(results) -> None:
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+
+
 def _runs(results: dict, **want) -> list[dict]:
     """Runs whose spec has the given fields (unspecified: clean labels, no ADL, no Table 4 row)."""
     want = {"table4_row": None, "noise_beta": 0.0, "noise_alpha": None, "adl": False, **want}
@@ -238,8 +243,7 @@ def _adl_runs_per_setting(results: dict, recorded: bool = False):
     """
     from .experiments import TABLE5_SETTINGS
 
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    _check_results(results)
     for beta, alpha in TABLE5_SETTINGS:
         runs = [r for r in _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True) if r.get("adl") or not recorded]
         if runs:
@@ -408,8 +412,7 @@ def adl_pairs(results: dict) -> list[dict]:
     >>> round(p["test_iou"], 6), round(p["test_iou_last"], 6), round(p["val_dice_best"], 6), round(p["val_dice_mean"], 6)
     (-0.05, 0.05, 0.0, 0.05)
     """
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    _check_results(results)
     fields = ("model", "table4_row", "noise_beta", "noise_alpha", "seed")
     plain = {tuple(r["spec"].get(k) for k in fields): r for r in results.values()
              if r.get("spec", {}).get("noise_beta") and not r["spec"].get("adl")}
@@ -789,8 +792,7 @@ def stability_summary(results: dict, collapse_iou: float = 0.2) -> list[dict]:
     >>> row["runs"], round(row["late_swing"].mean, 2), round(row["best_minus_last"].mean, 2), row["ended_collapsed"]
     (1, 0.4, 0.4, 1)
     """
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict of run id -> run (load_results), got {type(results).__name__}")
+    _check_results(results)
     if not 0.0 <= collapse_iou <= 1.0:
         raise ValueError(f"collapse_iou must be in [0, 1], got {collapse_iou!r}")
     groups: dict[str, list[dict]] = {"clean labels": [], "noisy labels": []}
