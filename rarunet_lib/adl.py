@@ -142,23 +142,37 @@ def normalised_cumulative_loss(losses) -> np.ndarray:
     return np.where(seen, a - mean, 0.0).sum(axis=0)
 
 
-def rank_noisy(losses, *, method: str = "normalised_cumulative") -> np.ndarray:
+def rank_noisy(losses, *, method: str = "normalised_cumulative", seed=None) -> np.ndarray:
     """Ranking score per sample (higher = likelier noisy).
 
     Parameters
     ----------
     losses : array_like, shape (epochs_so_far, n_samples)
         Per-sample losses, NaN where unseen.
-    method : {"normalised_cumulative", "last_epoch"}
-        O2U-Net's normalised cumulative loss (default), or the latest
-        recorded loss of each sample (NaN-free: unseen samples score -inf).
+    method : {"normalised_cumulative", "last_epoch", "random"}
+        O2U-Net's normalised cumulative loss (default), the latest
+        recorded loss of each sample (NaN-free: unseen samples score -inf),
+        or ``"random"``: scores drawn uniformly at random, blind to the
+        losses, for a control that leaves out as many masks as ADL but
+        chosen by chance.
+    seed : int or sequence of int, optional
+        Seed of the random scores (required with ``method="random"``,
+        unused otherwise).
 
     Example
     -------
     >>> rank_noisy([[0.1, 0.3], [0.5, 0.2]], method="last_epoch").tolist()
     [0.5, 0.2]
+    >>> bool(np.all(rank_noisy([[0.1, 0.3]], method="random", seed=0) == rank_noisy([[9, 9]], method="random", seed=0)))
+    True
     """
     a = np.asarray(losses, dtype=float)
+    if method == "random":
+        if a.ndim != 2:
+            raise ValueError(f"losses must have shape (epochs, n_samples), got {a.shape}")
+        if seed is None:
+            raise ValueError("method='random' needs a seed (an int or a sequence of ints)")
+        return np.random.default_rng(seed).random(a.shape[1])
     if method == "normalised_cumulative":
         return normalised_cumulative_loss(a)
     if method == "last_epoch":
@@ -169,7 +183,7 @@ def rank_noisy(losses, *, method: str = "normalised_cumulative") -> np.ndarray:
             seen = ~np.isnan(row)
             out[seen] = row[seen]
         return out
-    raise ValueError(f"method={method!r} is not allowed; use 'normalised_cumulative' or 'last_epoch'")
+    raise ValueError(f"method={method!r} is not allowed; use 'normalised_cumulative', 'last_epoch' or 'random'")
 
 
 def select_excluded(scores, n_out: int) -> np.ndarray:

@@ -85,11 +85,17 @@ class RunSpec:
         Proportion and level of label noise (``noise_beta=0``: clean labels).
     adl : bool
         Adaptive denoising learning.
+    adl_ranking : str, optional
+        ADL's ranking when it is not the default (``TrainConfig.adl_ranking``):
+        ``"random"`` is the control arm that leaves out as many masks as ADL,
+        chosen at random. Named in the run id.
 
     Example
     -------
     >>> RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.77, adl=True).run_id
     'unet__b0.50_a0.77__adl__seed0'
+    >>> RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.77, adl=True, adl_ranking="random").run_id
+    'unet__b0.50_a0.77__adl-random__seed0'
     """
 
     model: str
@@ -98,19 +104,28 @@ class RunSpec:
     noise_beta: float = 0.0
     noise_alpha: float | None = None
     adl: bool = False
+    adl_ranking: str | None = None
 
     def __post_init__(self):
         if self.noise_beta and self.noise_alpha is None:
             raise ValueError(f"noise_beta={self.noise_beta} needs noise_alpha")
         if self.adl and not self.noise_beta:
             raise ValueError("adl=True needs noisy labels (noise_beta > 0)")
+        if self.adl_ranking is not None:
+            from .train import _RANKINGS
+
+            if not self.adl:
+                raise ValueError(f"adl_ranking={self.adl_ranking!r} needs adl=True")
+            if self.adl_ranking not in _RANKINGS:
+                raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {_RANKINGS}")
 
     @property
     def run_id(self) -> str:
         """File stem: model, noise, ADL and seed."""
         name = f"table4_row{self.table4_row}" if self.table4_row is not None else self.model
         noise = "clean" if not self.noise_beta else f"b{self.noise_beta:.2f}_a{self.noise_alpha:.2f}"
-        return f"{name}__{noise}__{'adl' if self.adl else 'noadl'}__seed{self.seed}".replace("__noadl", "")
+        arm = ("adl" if self.adl_ranking is None else f"adl-{self.adl_ranking}") if self.adl else "noadl"
+        return f"{name}__{noise}__{arm}__seed{self.seed}".replace("__noadl", "")
 
     def model_kwargs(self) -> dict:
         """Keyword arguments for the model builder (Table 4 rows 3, 5, 6)."""
@@ -130,7 +145,10 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
 
     Parameters
     ----------
-    table : {"table1", "table4", "table5"}
+    table : {"table1", "table4", "table5", "adlcontrol"}
+        ``"adlcontrol"`` is not a table of the paper: Table 5's ADL runs with
+        the masks left out chosen at random (``adl_ranking="random"``), the
+        control that tells ADL's choice apart from leaving masks out at all.
     seeds : iterable of int
 
     Returns
@@ -139,8 +157,8 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
 
     Example
     -------
-    >>> len(table_runs("table4", [0])), len(table_runs("table5", [0, 1]))
-    (7, 48)
+    >>> len(table_runs("table4", [0])), len(table_runs("table5", [0, 1])), len(table_runs("adlcontrol", [0]))
+    (7, 48, 12)
     """
     seeds = [int(s) for s in seeds]
     if table == "table4":
@@ -151,10 +169,13 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
                 for s in seeds for (b, a) in TABLE5_SETTINGS for m in TABLE5_MODELS.values() for adl in (False, True)]
     if table == "table1":
         return [RunSpec(m, s) for s in seeds for m in TABLE1_MODELS.values()]
+    if table == "adlcontrol":
+        return [RunSpec(m, s, noise_beta=b, noise_alpha=a, adl=True, adl_ranking="random")
+                for s in seeds for (b, a) in TABLE5_SETTINGS for m in TABLE5_MODELS.values()]
     raise ValueError(f"table={table!r} is not allowed; use one of {sorted(TABLES)}")
 
 
-TABLES = ("table1", "table4", "table5")
+TABLES = ("table1", "table4", "table5", "adlcontrol")
 
 
 def _per_slice(gt, pred, spacing) -> dict[str, list]:
@@ -205,10 +226,11 @@ def run_one(spec: RunSpec, data: dict, profile: Profile, output: Path, *, comman
     if spec.noise_beta:
         masks, manifest = make_noisy_labels(data["train_masks"], alpha=spec.noise_alpha, beta=spec.noise_beta,
                                             seed=spec.seed)
+    ranking = {"adl_ranking": spec.adl_ranking} if spec.adl_ranking else {}
     config = TrainConfig(model=spec.model, seed=spec.seed, adl=spec.adl,
                          noise_alpha=spec.noise_alpha if spec.adl else None,
                          noise_beta=spec.noise_beta if spec.adl else None, progress=False,
-                         model_kwargs=spec.model_kwargs(), **profile.train_kwargs())
+                         model_kwargs=spec.model_kwargs(), **ranking, **profile.train_kwargs())
     trainer = Trainer(config, data["train_images"], masks, noisy_indices=[e["index"] for e in manifest])
     # Model selection on the validation split (see fit_best); the last epoch's model is scored too.
     best_epoch, best_dice = fit_best(trainer)
@@ -440,7 +462,8 @@ def load_results(folder) -> dict[str, dict]:
 def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("tables", nargs="+", choices=TABLES,
                    help="which tables' runs to do (table1: 2-D models; table4: the seven architecture rows; "
-                        "table5: noise settings x models x ADL)")
+                        "table5: noise settings x models x ADL; adlcontrol: Table 5's ADL runs with the masks "
+                        "left out at random, a control)")
     p.add_argument("--profile", default=None, choices=available_profiles(),
                    help="run profile (image size, data, epochs); default: RARUNET_PROFILE, else full with a GPU "
                         "and quick without")

@@ -128,8 +128,8 @@ def _check_results(results) -> None:
 
 
 def _runs(results: dict, **want) -> list[dict]:
-    """Runs whose spec has the given fields (unspecified: clean labels, no ADL, no Table 4 row)."""
-    want = {"table4_row": None, "noise_beta": 0.0, "noise_alpha": None, "adl": False, **want}
+    """Runs whose spec has the given fields (unspecified: clean labels, no ADL, no Table 4 row, the paper's ranking)."""
+    want = {"table4_row": None, "noise_beta": 0.0, "noise_alpha": None, "adl": False, "adl_ranking": None, **want}
     out = []
     for r in results.values():
         spec = r.get("spec", {})
@@ -377,7 +377,7 @@ def adl_exclusion_sizes(results: dict) -> list[dict]:
     return rows
 
 
-def adl_pairs(results: dict) -> list[dict]:
+def adl_pairs(results: dict, *, ranking: str | None = None) -> list[dict]:
     """Every ADL run beside the run without ADL that differs from it in nothing else (model, setting, seed).
 
     The differences (ADL minus no ADL) are taken three ways, because a test
@@ -391,6 +391,10 @@ def adl_pairs(results: dict) -> list[dict]:
     ----------
     results : dict
         Run id -> run, as :func:`rarunet_lib.experiments.load_results` returns.
+    ranking : str, optional
+        Which ADL runs: None (default) those with the paper's ranking;
+        ``"random"`` the control runs that leave out masks at random
+        (``RunSpec.adl_ranking``).
 
     Returns
     -------
@@ -419,7 +423,7 @@ def adl_pairs(results: dict) -> list[dict]:
     pairs = []
     for r in results.values():
         spec = r.get("spec", {})
-        b = plain.get(tuple(spec.get(k) for k in fields)) if spec.get("adl") else None
+        b = plain.get(tuple(spec.get(k) for k in fields)) if spec.get("adl") and spec.get("adl_ranking") == ranking else None
         if b is None:
             continue
         va = np.array([e["val_dice"] for e in r["history"]], dtype=float)

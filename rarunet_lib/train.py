@@ -41,7 +41,7 @@ from .fileio import atomic_write_json
 
 __all__ = ["TrainConfig", "Trainer", "train", "fit_best"]
 
-_RANKINGS = ("normalised_cumulative", "last_epoch")
+_RANKINGS = ("normalised_cumulative", "last_epoch", "random")
 _FIRST_EPOCH = ("train_all", "scoring_pass")
 _STRATEGIES = ("default", "mirrored", "multiworker")
 _LR_SCHEDULES = ("constant", "cosine")
@@ -77,7 +77,10 @@ class TrainConfig:
         Adaptive denoising learning.
     noise_alpha, noise_beta : float or None
         The noise level and proportion Eq. 5 needs (required with ``adl``).
-    adl_ranking : {"normalised_cumulative", "last_epoch"}
+    adl_ranking : {"normalised_cumulative", "last_epoch", "random"}
+        How ADL ranks masks as likely noisy; ``"random"`` is a control that
+        leaves out as many masks per epoch as Eq. 5 says, chosen at random
+        (seeded by ``seed`` and the epoch), blind to the losses.
     adl_first_epoch : {"train_all", "scoring_pass"}
     mixed_precision : {"auto", "off", "bfloat16", "float16"}
         "auto": bfloat16 on a GPU of compute capability 8.0 or newer, else off.
@@ -379,7 +382,7 @@ class Trainer:
                 return np.zeros(0, dtype=int)
             seen = self._scoring_pass()[None, :]
         n_out = min(n_out, self.n_train - cfg.batch_size)  # always keep at least one batch
-        scores = adl_lib.rank_noisy(seen, method=cfg.adl_ranking)
+        scores = adl_lib.rank_noisy(seen, method=cfg.adl_ranking, seed=[cfg.seed, t])
         return adl_lib.select_excluded(scores, max(n_out, 0))
 
     def _scoring_pass(self) -> np.ndarray:

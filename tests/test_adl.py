@@ -63,3 +63,20 @@ def test_select_and_detection():
     assert np.isnan(adl.detection_scores([], [1], 4)["precision"])
     with pytest.raises(ValueError, match="n_out"):
         adl.select_excluded([1, 2], 3)
+
+
+def test_random_ranking_is_blind_to_the_losses_seeded_and_uniform():
+    losses = np.array([[0.9, 0.1, 0.5, 0.2]])
+    a = adl.rank_noisy(losses, method="random", seed=[3, 2])
+    np.testing.assert_array_equal(a, adl.rank_noisy(losses[:, ::-1], method="random", seed=[3, 2]))  # losses unused
+    assert not np.array_equal(a, adl.rank_noisy(losses, method="random", seed=[3, 3]))
+    with pytest.raises(ValueError, match="needs a seed"):
+        adl.rank_noisy(losses, method="random")
+    with pytest.raises(ValueError, match="shape"):
+        adl.rank_noisy([0.1, 0.2], method="random", seed=0)
+    # every mask equally likely to sit out: 3 of 12 over 4,000 draws -> each about 1,000 times;
+    # a binomial(4000, 1/4) has sd 27, so 5 sd either side
+    counts = np.zeros(12)
+    for s in range(4000):
+        counts[adl.select_excluded(adl.rank_noisy(np.zeros((1, 12)), method="random", seed=s), 3)] += 1
+    assert np.all(np.abs(counts - 1000) < 5 * 27.4), counts

@@ -394,6 +394,38 @@ def test_plot_adl_pairs_puts_each_difference_in_its_measure_column():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["unet", "residual_unet"]
 
 
+def test_adl_control_runs_are_named_kept_apart_and_paired():
+    from rarunet_lib.report import adl_pairs
+
+    control = table_runs("adlcontrol", [0, 1])
+    assert len(control) == 24 and all(s.adl and s.adl_ranking == "random" for s in control)
+    assert control[0].run_id == "unet__b0.75_a0.68__adl-random__seed0"
+    # one control per ADL run of Table 5, with the same model, setting and seed
+    adl_runs = {(s.model, s.noise_beta, s.noise_alpha, s.seed) for s in table_runs("table5", [0, 1]) if s.adl}
+    assert {(s.model, s.noise_beta, s.noise_alpha, s.seed) for s in control} == adl_runs
+    assert len(grid_specs(["table5", "adlcontrol"], [0])) == 36  # no id shared with Table 5
+    with pytest.raises(ValueError, match="needs adl=True"):
+        RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.77, adl_ranking="random")
+    with pytest.raises(ValueError, match="not allowed"):
+        RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.77, adl=True, adl_ranking="smallest")
+
+    def run(spec, iou):
+        return {"run_id": spec.run_id, "spec": {**spec.__dict__}, "test_pooled": {"iou": iou, "recall": iou},
+                "test_pooled_last_epoch": {"iou": iou}, "data": {"n_train": 10, "noisy_masks": 5},
+                "history": [{"val_dice": iou, "n_excluded": 0, "n_trained": 8}]}
+
+    base = dict(noise_beta=0.75, noise_alpha=0.68)
+    specs = [RunSpec("unet", 0, **base), RunSpec("unet", 0, adl=True, **base),
+             RunSpec("unet", 0, adl=True, adl_ranking="random", **base)]
+    res = {s.run_id: run(s, iou) for s, iou in zip(specs, (0.5, 0.6, 0.8), strict=True)}
+    res[specs[1].run_id]["spec"].pop("adl_ranking")  # old run files have no such key: the paper's ranking
+    (paper,) = adl_pairs(res)
+    (ctrl,) = adl_pairs(res, ranking="random")
+    assert paper["test_iou"] == pytest.approx(0.1) and ctrl["test_iou"] == pytest.approx(0.3)
+    (row,) = [r for r in table5_rows(res) if r["name"] == "unet" and r["beta"] == 0.75]
+    assert row["iou_adl"].mean == pytest.approx(0.6) and row["iou_adl"].n == 1  # the control is not ADL's row
+
+
 def test_plot_stability_draws_one_line_per_run_and_key():
     import matplotlib
 

@@ -122,6 +122,25 @@ def test_scoring_pass_excludes_in_epoch_one():
     assert h["epochs"][0]["n_excluded"] == adl.removal_schedule(0.3, 0.6, 1, t.n_train)[0] > 0
 
 
+def test_random_control_leaves_out_as_many_masks_chosen_by_seed_not_by_loss():
+    x, y = toy_data(40)
+    kw = dict(epochs=3, adl=True, noise_alpha=0.3, noise_beta=0.6, adl_ranking="random")
+    t = Trainer(cfg(**kw), x, y)
+    h = t.fit()
+    sched = adl.removal_schedule(0.3, 0.6, 3, t.n_train)
+    for e in (1, 2):
+        excluded = np.array(t.excluded[e], dtype=int)
+        assert excluded.size == sched[e] == h["epochs"][e]["n_excluded"]
+        # the choice is the seeded random draw of epoch e + 1, computed here independently
+        draw = np.random.default_rng([1, e + 1]).random(t.n_train)
+        np.testing.assert_array_equal(excluded, np.sort(np.argsort(-draw, kind="stable")[: sched[e]]))
+    t2 = Trainer(cfg(**kw), x, y)
+    t2.fit(max_epochs=2)
+    assert t2.excluded[1] == t.excluded[1]  # same seed, same choice
+    with pytest.raises(ValueError, match="adl_ranking"):
+        cfg(adl=True, noise_alpha=0.3, noise_beta=0.6, adl_ranking="smallest").validate()
+
+
 def test_per_sample_losses_come_from_the_training_pass():
     """With a zero learning rate the recorded loss equals an independent forward pass."""
     x, y = toy_data(16)
