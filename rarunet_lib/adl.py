@@ -142,7 +142,7 @@ def normalised_cumulative_loss(losses) -> np.ndarray:
     return np.where(seen, a - mean, 0.0).sum(axis=0)
 
 
-def rank_noisy(losses, *, method: str = "normalised_cumulative", seed=None) -> np.ndarray:
+def rank_noisy(losses, *, method: str = "normalised_cumulative", seed: int | list[int] | None = None) -> np.ndarray:
     """Ranking score per sample (higher = likelier noisy).
 
     Parameters

@@ -380,12 +380,13 @@ def adl_exclusion_sizes(results: dict) -> list[dict]:
 def adl_pairs(results: dict, *, ranking: str | None = None) -> list[dict]:
     """Every ADL run beside the run without ADL that differs from it in nothing else (model, setting, seed).
 
-    The differences (ADL minus no ADL) are taken three ways, because a test
+    The differences (ADL minus no ADL) are taken four ways, because a test
     IoU taken at one selected epoch of one test case can move by more than
-    what is being compared: at each run's best-validation epoch (what the
-    tables report), after the last epoch, and on the validation set, over
-    the epochs once exclusions have begun (the measure the selection uses,
-    on slices of the training cases).
+    what is being compared: the test IoU at each run's best-validation epoch
+    (what the tables report) and after the last epoch; the best validation
+    Dice, and the validation Dice averaged over the epochs once exclusions
+    have begun (the measure the selection uses, on slices of the training
+    cases).
 
     Parameters
     ----------
@@ -423,7 +424,9 @@ def adl_pairs(results: dict, *, ranking: str | None = None) -> list[dict]:
     pairs = []
     for r in results.values():
         spec = r.get("spec", {})
-        b = plain.get(tuple(spec.get(k) for k in fields)) if spec.get("adl") and spec.get("adl_ranking") == ranking else None
+        if not spec.get("adl") or spec.get("adl_ranking") != ranking:
+            continue
+        b = plain.get(tuple(spec.get(k) for k in fields))
         if b is None:
             continue
         va = np.array([e["val_dice"] for e in r["history"]], dtype=float)
