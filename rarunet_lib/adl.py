@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "RANKINGS",
     "removal_schedule",
     "removal_count",
     "normalised_cumulative_loss",
@@ -32,6 +33,9 @@ __all__ = [
     "select_excluded",
     "detection_scores",
 ]
+
+#: The ways :func:`rank_noisy` can rank masks ("random" is the control that is blind to the losses).
+RANKINGS: tuple[str, ...] = ("normalised_cumulative", "last_epoch", "random")
 
 
 def _check_unit(name: str, value, *, low_open: bool) -> float:
@@ -183,7 +187,7 @@ def rank_noisy(losses, *, method: str = "normalised_cumulative", seed: int | lis
             seen = ~np.isnan(row)
             out[seen] = row[seen]
         return out
-    raise ValueError(f"method={method!r} is not allowed; use 'normalised_cumulative', 'last_epoch' or 'random'")
+    raise ValueError(f"method={method!r} is not allowed; use one of {RANKINGS}")
 
 
 def select_excluded(scores, n_out: int) -> np.ndarray:

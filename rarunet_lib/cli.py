@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .adl import RANKINGS
 from .config import Profile, available_profiles, get_profile
 from .fileio import atomic_write_json, json_safe
 
@@ -94,7 +95,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="noise kinds, assigned in equal shares")
     p.add_argument("--adl", action="store_true", help="use adaptive denoising learning (Eq. 5)")
     p.add_argument("--adl-ranking", default="normalised_cumulative",
-                   choices=["normalised_cumulative", "last_epoch", "random"],
+                   choices=RANKINGS,
                    help="how ADL ranks samples as likely noisy ('random': a control that leaves out as many, "
                         "by chance)")
     p.add_argument("--adl-first-epoch", default="train_all", choices=["train_all", "scoring_pass"],

@@ -112,12 +112,12 @@ class RunSpec:
         if self.adl and not self.noise_beta:
             raise ValueError("adl=True needs noisy labels (noise_beta > 0)")
         if self.adl_ranking is not None:
-            from .train import _RANKINGS
+            from .adl import RANKINGS
 
             if not self.adl:
                 raise ValueError(f"adl_ranking={self.adl_ranking!r} needs adl=True")
-            if self.adl_ranking not in _RANKINGS:
-                raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {_RANKINGS}")
+            if self.adl_ranking not in RANKINGS:
+                raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {RANKINGS}")
 
     @property
     def run_id(self) -> str:

@@ -41,7 +41,7 @@ from .fileio import atomic_write_json
 
 __all__ = ["TrainConfig", "Trainer", "train", "fit_best"]
 
-_RANKINGS = ("normalised_cumulative", "last_epoch", "random")
+_RANKINGS = adl_lib.RANKINGS
 _FIRST_EPOCH = ("train_all", "scoring_pass")
 _STRATEGIES = ("default", "mirrored", "multiworker")
 _LR_SCHEDULES = ("constant", "cosine")
