@@ -503,6 +503,10 @@ def plot_adl_pairs(pairs: list[dict], ax=None):
     """
     import matplotlib.pyplot as plt
 
+    need = {"model", *ADL_PAIR_MEASURES}
+    bad = [i for i, p in enumerate(pairs) if not isinstance(p, dict) or not need <= set(p)]
+    if bad:
+        raise ValueError(f"pairs {bad[:5]} are not adl_pairs() rows: each needs the keys {sorted(need)}")
     c = _colours()
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4.5))

@@ -392,6 +392,8 @@ def test_plot_adl_pairs_puts_each_difference_in_its_measure_column():
         np.testing.assert_allclose(ln.get_ydata(), [0.1 + i / 100, -0.2 + i / 100])
         assert np.all(np.abs(np.asarray(ln.get_xdata()) - i) < 0.5)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["unet", "residual_unet"]
+    with pytest.raises(ValueError, match=r"pairs \[1\] are not adl_pairs\(\) rows"):
+        plot_adl_pairs([pairs[0], {"model": "unet", "test_iou": 0.1}])
 
 
 def test_adl_control_runs_are_named_kept_apart_and_paired():
