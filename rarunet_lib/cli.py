@@ -94,8 +94,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--noise-kinds", nargs="+", default=["erosion", "dilation", "elastic"],
                    help="noise kinds, assigned in equal shares")
     p.add_argument("--adl", action="store_true", help="use adaptive denoising learning (Eq. 5)")
-    p.add_argument("--adl-ranking", default="normalised_cumulative",
-                   choices=RANKINGS,
+    p.add_argument("--adl-ranking", default="normalised_cumulative", choices=RANKINGS,
                    help="how ADL ranks samples as likely noisy ('random': a control that leaves out as many, "
                         "by chance)")
     p.add_argument("--adl-first-epoch", default="train_all", choices=["train_all", "scoring_pass"],

@@ -41,7 +41,6 @@ from .fileio import atomic_write_json
 
 __all__ = ["TrainConfig", "Trainer", "train", "fit_best"]
 
-_RANKINGS = adl_lib.RANKINGS
 _FIRST_EPOCH = ("train_all", "scoring_pass")
 _STRATEGIES = ("default", "mirrored", "multiworker")
 _LR_SCHEDULES = ("constant", "cosine")
@@ -160,8 +159,8 @@ class TrainConfig:
             if self.noise_alpha is None or self.noise_beta is None:
                 raise ValueError("adl=True needs noise_alpha and noise_beta (Eq. 5 uses both)")
             adl_lib.removal_schedule(self.noise_alpha, self.noise_beta, self.epochs, 1)  # range checks
-        if self.adl_ranking not in _RANKINGS:
-            raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {_RANKINGS}")
+        if self.adl_ranking not in adl_lib.RANKINGS:
+            raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {adl_lib.RANKINGS}")
         if self.adl_first_epoch not in _FIRST_EPOCH:
             raise ValueError(f"adl_first_epoch={self.adl_first_epoch!r} is not allowed; use one of {_FIRST_EPOCH}")
         if self.mixed_precision not in ("auto", "off", "bfloat16", "float16"):

@@ -471,3 +471,9 @@ def test_batch_and_image_dice_train_differently_and_bad_value():
                zip(runs[0].model.trainable_variables, runs[1].model.trainable_variables, strict=True))
     with pytest.raises(ValueError, match="dice_over='pixels' is not allowed"):
         Trainer(cfg(dice_over="pixels"), x, y)
+
+
+def test_train_config_rejects_an_unknown_adl_ranking_and_names_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"adl_ranking='loss' is not allowed; use one of .*'random'"):
+        TrainConfig(adl_ranking="loss").validate()
+    TrainConfig(adl_ranking="random").validate()
