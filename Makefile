@@ -71,16 +71,21 @@ unit: $(STAMP)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 # Debian's Chromium and its driver for the browser test (tests/test_browser.py); no
-# test tool downloads a browser of its own.
+# test tool downloads a browser of its own.  Installed only when running as root (CI);
+# anyone else is told the one command to run, and nothing is installed behind their back.
+BROWSER_PKGS := chromium chromium-driver
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium and chromedriver: present"; \
-	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    --no-install-recommends chromium chromium-driver >/dev/null && echo "installed chromium and chromium-driver"; fi
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(BROWSER_PKGS) >/dev/null && echo "installed $(BROWSER_PKGS)"; \
+	else echo "The browser test needs Debian's Chromium and its driver; install them once with:"; \
+	  echo "  sudo apt-get install --no-install-recommends $(BROWSER_PKGS)"; \
+	  echo "then run 'make test' again."; exit 2; fi
 
 # In `make test` the browser test must run: it fails (rather than skips) without a browser.
 test: export RARUNET_REQUIRE_BROWSER = 1
-test: lint book browser unit
+test: browser lint book unit  # browser first: a missing browser stops before the long build
 
 # Re-store the reference outputs of the `# NBVAL_CHECK_OUTPUT` cells after changing one (NB=notebooks/xx.ipynb for one).
 check-outputs: $(STAMP)
