@@ -2,9 +2,10 @@
 
 The committed grids (``results/``) were trained on phantom cases, so a refactor of
 :mod:`rarunet_lib.data.phantom` must not move one HU.  The SHA-256 digests below were taken
-from ``synthetic_case`` and ``synthetic_dataset`` *before* the split (commit 42aade8, the
+from ``synthetic_case`` and ``synthetic_dataset`` *before* the split (commit 7b951f1, the
 752-line ``phantom.py``), on this project's CPU stack (NumPy/SciPy of ``.venv``); they are the
-independent reference.  Default arguments, both variations, four sizes and several seeds.
+independent reference.  Default arguments, both variations (with and without arms), four
+sizes, several seeds, the lower end of the column and the pelvis.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ CASES = [
     (dict(seed=11, n_slices=16, size=128, variation="wide"),
      "705b1b2b5c34352caa6be30da295b5483b314885390ed434b6eaea3d6d9532e7",
      "6208f25f7582f9fcfea26cdcb7af8eadede5d5e4065638ffb303e9d2187522bd"),
+    # added with the split, digests from the unchanged phantom.py (git archive 7b951f1): the iliac
+    # wings of variation "csi" below L5, and the pelvis and femoral heads of variation "wide"
+    (dict(seed=2, n_slices=24, size=64, slice_spacing=2.0, level_range=(15.5, 16.0)),
+     "aeb94e4aaddf939c3d24480b0eb11c190d7a0a1be2ea7f3e1793ede9e4444617",
+     "dd647c786a6f5a6c3b7ae3cd4cb7332606537acb5174f21465c2b84c5111d8a1"),
+    (dict(seed=12, n_slices=30, size=64, slice_spacing=4.0, level_range=(16.0, 16.0), variation="wide"),
+     "8f923e7c8d63f2932d1d94e07554b8aca063291027590f41213c06c50e07118f",
+     "2116cab03ad7533e0f60759bcfc8a7c8d31c0d5971afd0bf9c59a94dd0991e72"),
 ]
 
 #: synthetic_dataset(2, 8, 64, seed=1000): (sha256 of hu, sha256 of labels) per case
