@@ -182,12 +182,11 @@ def test_adl_pairs_pairs_each_adl_run_with_its_plain_partner():
                 # exclusions begin in the second epoch of an ADL run
                 "history": [{"val_dice": v, "n_excluded": 2 if adl and e else 0} for e, v in enumerate(val)]}
 
-    res = {"u0a": run("unet", 0, True, 0.60, 0.65, [0.1, 0.6, 0.8]),
-           "u0": run("unet", 0, False, 0.70, 0.60, [0.3, 0.7, 0.7]),
-           "u1a": run("unet", 1, True, 0.80, 0.80, [0.2, 0.5, 0.5]),   # seed 1 has no partner: left out
-           "r0a": run("residual_unet", 0, True, 0.50, 0.40, [0.4, 0.4, 0.4]),
-           "r0": run("residual_unet", 0, False, 0.40, 0.45, [0.5, 0.5, 0.5]),
-           "u0c": run("unet", 0, False, 0.9, 0.9, [0.9, 0.9, 0.9], beta=0.0)}  # clean labels: never a partner
+    u0, r0 = run("unet", 0, False, 0.70, 0.60, [0.3, 0.7, 0.7]), run("residual_unet", 0, False, 0.40, 0.45, [0.5] * 3)
+    res = _by_id(run("unet", 0, True, 0.60, 0.65, [0.1, 0.6, 0.8]), u0,
+                 run("unet", 1, True, 0.80, 0.80, [0.2, 0.5, 0.5]),   # seed 1 has no partner: left out
+                 run("residual_unet", 0, True, 0.50, 0.40, [0.4, 0.4, 0.4]), r0,
+                 run("unet", 0, False, 0.9, 0.9, [0.9, 0.9, 0.9], beta=0.0))  # clean labels: never a partner
     pairs = adl_pairs(res)
     assert [p["run_id"] for p in pairs] == ["residual_unet0True0.5", "unet0True0.5"]
     r, u = pairs
@@ -196,11 +195,11 @@ def test_adl_pairs_pairs_each_adl_run_with_its_plain_partner():
     assert u["val_dice_mean"] == pytest.approx(((0.6 - 0.7) + (0.8 - 0.7)) / 2)  # epoch 1 (no exclusion) not counted
     assert r["test_iou"] == pytest.approx(0.10) and r["val_dice_mean"] == pytest.approx(-0.1)
     assert (u["model"], u["beta"], u["alpha"], u["seed"]) == ("unet", 0.5, 0.77, 0)
-    res["r0"]["history"] = res["r0"]["history"][:2]
+    r0["history"] = r0["history"][:2]
     with pytest.raises(ValueError, match="differ in ADL only"):
         adl_pairs(res)
     with pytest.raises(TypeError, match="results must be a dict"):
-        adl_pairs([res["u0"]])
+        adl_pairs([u0])
 
 
 def test_sign_test_against_the_binomial_by_hand():
@@ -335,3 +334,17 @@ def test_worst_slices_lives_in_metrics_and_checks_its_input():
         metrics.worst_slices(g, p, k=0)
     with pytest.raises(TypeError, match="pred must be a boolean array"):
         metrics.worst_slices(g, p.astype(float))
+
+
+def test_adl_pairs_finds_the_partner_by_run_id():
+    from rarunet_lib.report import adl_pairs
+
+    def run(adl, iou):
+        spec = {"model": "unet", "table4_row": None, "noise_beta": 0.5, "noise_alpha": 0.77, "seed": 0, "adl": adl}
+        return {"spec": spec, "test_pooled": {"iou": iou}, "test_pooled_last_epoch": {"iou": iou},
+                "history": [{"val_dice": iou, "n_excluded": 1}]}
+
+    adl, plain = run(True, 0.6), run(False, 0.5)
+    assert adl_pairs({"unet__b0.50_a0.77__adl__seed0": adl, "unet__b0.50_a0.77__seed0_copy": plain}) == []
+    (p,) = adl_pairs({"unet__b0.50_a0.77__adl__seed0": adl, "unet__b0.50_a0.77__seed0": plain})
+    assert p["test_iou"] == pytest.approx(0.1)

@@ -165,6 +165,9 @@ def adl_exclusion_sizes(results: dict) -> list[dict]:
 def adl_pairs(results: dict, *, ranking: str | None = None) -> list[dict]:
     """Every ADL run beside the run without ADL that differs from it in nothing else (model, setting, seed).
 
+    The partner is looked up by its run id (:attr:`~rarunet_lib.experiments.RunSpec.run_id` of
+    the ADL run's spec without ADL), as :func:`~rarunet_lib.experiments.load_results` keys runs.
+
     The differences (ADL minus no ADL) are taken four ways, because a test
     IoU taken at one selected epoch of one test case can move by more than
     what is being compared: the test IoU at each run's best-validation epoch
@@ -198,20 +201,22 @@ def adl_pairs(results: dict, *, ranking: str | None = None) -> list[dict]:
     ...     spec = {"model": "unet", "table4_row": None, "noise_beta": 0.5, "noise_alpha": 0.77, "seed": 0, "adl": adl}
     ...     return {"spec": spec, "test_pooled": {"iou": iou}, "test_pooled_last_epoch": {"iou": last},
     ...             "history": [{"val_dice": v, "n_excluded": int(adl and e > 0)} for e, v in enumerate(val)]}
-    >>> (p,) = adl_pairs({"a": run(True, 0.70, 0.75, [0.5, 0.8, 0.9]), "b": run(False, 0.75, 0.70, [0.5, 0.7, 0.9])})
+    >>> (p,) = adl_pairs({"unet__b0.50_a0.77__adl__seed0": run(True, 0.70, 0.75, [0.5, 0.8, 0.9]),
+    ...                   "unet__b0.50_a0.77__seed0": run(False, 0.75, 0.70, [0.5, 0.7, 0.9])})
     >>> round(p["test_iou"], 6), round(p["test_iou_last"], 6), round(p["val_dice_best"], 6), round(p["val_dice_mean"], 6)
     (-0.05, 0.05, 0.0, 0.05)
     """
+    from ..experiments import RunSpec
+
     _check_results(results)
-    fields = ("model", "table4_row", "noise_beta", "noise_alpha", "seed")
-    plain = {tuple(r["spec"].get(k) for k in fields): r for r in results.values()
-             if r.get("spec", {}).get("noise_beta") and not r["spec"].get("adl")}
     pairs = []
     for r in results.values():
         spec = r.get("spec", {})
         if not spec.get("adl") or spec.get("adl_ranking") != ranking:
             continue
-        b = plain.get(tuple(spec.get(k) for k in fields))
+        # the partner is the run id of the same spec without ADL
+        b = results.get(RunSpec(spec["model"], spec["seed"], table4_row=spec.get("table4_row"),
+                                noise_beta=spec["noise_beta"], noise_alpha=spec["noise_alpha"]).run_id)
         if b is None:
             continue
         va = np.array([e["val_dice"] for e in r["history"]], dtype=float)
