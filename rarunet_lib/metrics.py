@@ -52,6 +52,7 @@ __all__ = [
     "sbd",
     "evaluate_pair",
     "evaluate",
+    "worst_slices",
 ]
 
 #: Keys returned by :func:`evaluate_pair`, in order.
@@ -608,3 +609,43 @@ def evaluate(
     out = {k: out[k] for k in MEASURES}
     out.update(n_slices=n, skipped=skipped)
     return out
+
+
+def worst_slices(gt, pred, k: int = 4) -> np.ndarray:
+    """Indices of the ``k`` slices with the lowest Dice, among slices where either mask has foreground.
+
+    Parameters
+    ----------
+    gt, pred : array_like
+        Binary masks (see :func:`as_mask`) of one shape ``(n, H, W)``.
+    k : int, default 4
+        How many slices (fewer if fewer slices have foreground).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Slice indices, lowest Dice first; ties keep slice order.
+
+    Raises
+    ------
+    ValueError
+        For stacks of different shapes or not 3-D, or ``k`` < 1.
+
+    Example
+    -------
+    >>> g = np.zeros((3, 4, 4), bool); g[:, 1:3, 1:3] = True
+    >>> p = g.copy(); p[1] = False; p[2, 1, 1] = False
+    >>> worst_slices(g, p, k=2).tolist()
+    [1, 2]
+    """
+    g = as_mask(gt, "gt")
+    p = as_mask(pred, "pred")
+    if g.shape != p.shape or g.ndim != 3:
+        raise ValueError(f"gt and pred must be (n, H, W) stacks of one shape, got {g.shape} and {p.shape}")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    inter = (g & p).sum(axis=(1, 2))
+    total = g.sum(axis=(1, 2)) + p.sum(axis=(1, 2))
+    idx = np.flatnonzero(total > 0)
+    dice = 2 * inter[idx] / total[idx]
+    return idx[np.argsort(dice, kind="stable")[:k]]

@@ -1,0 +1,159 @@
+"""The phantom's public functions: one synthetic spine-CT case, or several by consecutive seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..case import Case
+from .patient import _draw_patient
+from .render import _render_slice
+from .spine import LEVEL_NAMES
+
+__all__ = ["synthetic_case", "synthetic_dataset"]
+
+
+def synthetic_case(
+    seed: int,
+    n_slices: int = 64,
+    size: int = 512,
+    *,
+    slice_spacing: float = 1.0,
+    level_range: tuple[float, float] = (3.0, 13.0),
+    fov_range: tuple[float, float] | None = None,
+    variation: str = "csi",
+) -> Case:
+    """Generate one synthetic spine-CT case.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the case; the same seed gives the same case.
+    n_slices : int, default 64
+        Number of consecutive axial slices.
+    size : int, default 512
+        Slice side in pixels (the field of view is drawn per case from
+        ``fov_range``).
+    slice_spacing : float, default 1.0
+        Distance between slices in mm (1 mm as in the CSI data).
+    level_range : (float, float), default (3.0, 13.0)
+        Range of the first slice's level (0 = top of T1 ... 16 = top of L5).  A
+        long stack starts higher if it must, to fit; it may run up to 120 mm
+        beyond L5 into the sacral region (slices with empty masks).
+    fov_range : (float, float), optional
+        Range (mm) of the square field of view drawn per case.  Default
+        (200, 340) for ``variation="csi"``: spine-targeted reconstructions like
+        the CSI data (the body is cut off at the image edges); (200, 520) for
+        ``variation="wide"``: routine body CT, like the real demo samples,
+        shows the whole body in 350-500 mm.
+    variation : {"csi", "wide"}, default "csi"
+        ``"csi"`` mimics the paper's data: young adults (cancellous bone about
+        200-260 HU with age 18-80 around it), thin slices, a sharp bright
+        cortex, no pelvis.  ``"wide"`` is domain randomisation towards routine
+        body CT of any adult: age 18-90 (cancellous 100-330 HU), an apparent
+        cortex only 250-850 HU above the cancellous bone (thick slices, soft
+        kernels, osteoporosis), blur 0.4-1.0 mm, noise SD 8-35 HU, the wide
+        field of view, arms beside the body (60 % of cases), lower ribs cut
+        into short ovals around the body wall, and below L5 the iliac bones
+        and femoral heads (not in the mask, like the ribs; no sacrum: the CSI
+        masks stop at L5, and an unmasked S1 would contradict the vertebral
+        bodies above it).  The
+        ``"csi"`` cases are the same with or without this option's code: the
+        wide parameters come from a second generator seeded by ``seed``.
+
+    Returns
+    -------
+    Case
+        ``hu`` int16 (n_slices, size, size); ``labels`` with one id per
+        vertebra (8 = T1 ... 19 = T12, 20 = L1 ... 24 = L5); ``spacing`` (z, y, x)
+        mm; ``meta`` holds the drawn parameters (levels, contrast phase,
+        cancellous HU, noise SD...).
+
+    Raises
+    ------
+    ValueError
+        For a size not divisible by 16, non-positive counts, or a stack longer
+        than the whole column (T1 to 120 mm below L5).
+
+    Example
+    -------
+    >>> c = synthetic_case(0, n_slices=4, size=64)
+    >>> c.hu.shape, c.hu.dtype.name, bool(c.labels.max() >= 8)
+    ((4, 64, 64), 'int16', True)
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(n_slices, bool) or not isinstance(n_slices, (int, np.integer)) or n_slices < 1:
+        raise ValueError(f"n_slices must be a positive integer, got {n_slices!r}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16 or size % 16:
+        raise ValueError(f"size must be a positive multiple of 16, got {size!r}")
+    if not slice_spacing > 0:
+        raise ValueError(f"slice_spacing must be > 0 mm, got {slice_spacing!r}")
+    lo, hi = level_range
+    if not 0 <= lo <= hi <= len(LEVEL_NAMES) - 1:
+        raise ValueError(f"level_range must satisfy 0 <= low <= high <= 16, got {level_range!r}")
+    if variation not in ("csi", "wide"):
+        raise ValueError(f"variation must be 'csi' or 'wide', got {variation!r}")
+    if fov_range is None:
+        fov_range = (200.0, 340.0) if variation == "csi" else (200.0, 520.0)
+    f_lo, f_hi = fov_range
+    if not 100.0 <= f_lo <= f_hi <= 700.0:
+        raise ValueError(f"fov_range must satisfy 100 <= low <= high <= 700 (mm), got {fov_range!r}")
+    rng = np.random.default_rng(seed)
+    wide_rng = np.random.default_rng([int(seed), 1]) if variation == "wide" else None
+    p = _draw_patient(rng, int(size), int(n_slices), float(slice_spacing), (lo, hi), (float(f_lo), float(f_hi)),
+                      wide_rng)
+    hu = np.empty((n_slices, size, size), np.int16)
+    labels = np.zeros((n_slices, size, size), np.uint8)
+    for i, z in enumerate(p["z"]):
+        img, mask, lab = _render_slice(p, float(z), int(size), rng)
+        hu[i] = img
+        labels[i][mask] = lab
+    px = p["fov"] / size
+    first = p["first_level"]
+    meta = {
+        "source": "phantom", "seed": int(seed),
+        "levels": f"{LEVEL_NAMES[first]} onwards",
+        "contrast_phase": p["phase"], "cancellous_hu": round(p["hu"]["cancellous"], 1),
+        "age": round(p["age"], 1), "noise_sd_hu": round(p["noise_sd"], 1), "fov_mm": round(p["fov"], 1),
+        "variation": variation,
+    }
+    # The case runs from top (superior) to bottom; store inferior -> superior like the loaders.
+    return Case(hu[::-1].copy(), labels[::-1].copy(), (float(slice_spacing), px, px),
+                name=f"phantom-{seed}", meta=meta)
+
+
+def synthetic_dataset(n_cases: int, n_slices: int, size: int, *, seed: int = 0, workers: int = 1,
+                      **kwargs) -> list[Case]:
+    """Generate ``n_cases`` cases with seeds ``seed, seed + 1, ...``.
+
+    Parameters
+    ----------
+    n_cases, n_slices, size : int
+        Number of cases, slices per case, slice side.
+    seed : int, default 0
+        Seed of the first case.
+    workers : int, default 1
+        Processes to use (cases are independent, so the result does not depend
+        on it).
+    **kwargs
+        Passed to :func:`synthetic_case`.
+
+    Example
+    -------
+    >>> [c.name for c in synthetic_dataset(2, 2, 32, seed=5)]
+    ['phantom-5', 'phantom-6']
+    """
+    if isinstance(n_cases, bool) or not isinstance(n_cases, (int, np.integer)) or n_cases < 1:
+        raise ValueError(f"n_cases must be a positive integer, got {n_cases!r}")
+    seeds = [seed + i for i in range(n_cases)]
+    if workers <= 1:
+        return [synthetic_case(s, n_slices, size, **kwargs) for s in seeds]
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(partial(_case_by_seed, n_slices=n_slices, size=size, kwargs=kwargs), seeds))
+
+
+def _case_by_seed(s, *, n_slices, size, kwargs):
+    return synthetic_case(s, n_slices, size, **kwargs)
