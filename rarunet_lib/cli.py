@@ -1,81 +1,42 @@
-"""The ``train`` command and the dataset recipe it shares with the notebooks."""
+"""The command line: parse the arguments, call the library, print (``python -m rarunet_lib --help``).
+
+Nothing in the library imports this module; :mod:`rarunet_lib.__main__` is its only caller.
+"""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
-import numpy as np
-
 from .adl import RANKINGS
-from .config import Profile, available_profiles, get_profile
-from .fileio import atomic_write_json, json_safe
+from .config import available_profiles, get_profile
 
-__all__ = ["load_dataset", "add_train_arguments", "train_command", "predict_masks"]
+__all__ = ["build_parser", "main"]
 
-
-def load_dataset(source: str, profile: Profile, *, seed: int = 0, size: int | None = None,
-                 workers: int = 1) -> dict:
-    """Training and test slices, preprocessed, with a patient-wise split.
-
-    Parameters
-    ----------
-    source : {"phantom", "csi2014"}
-        ``"phantom"``: ``profile.n_cases`` synthetic cases (rendered at twice
-        the network size, as the paper's 512 -> 256), the last one for testing.
-        ``"csi2014"``: the paper's data from ``RARUNET_DATA_DIR``, cases 1-9
-        train, case 10 test.
-    profile : Profile
-    seed : int, default 0
-        Seed of the first phantom case.
-    size : int, optional
-        Network input size (default ``profile.image_size``).
-    workers : int, default 1
-        Processes for rendering the phantom (the result does not depend on it).
-
-    Returns
-    -------
-    dict
-        ``train_images``, ``train_masks``, ``test_images``, ``test_masks``
-        (float32 / uint8 arrays), ``test_spacing`` (in-plane mm after resizing),
-        ``source``.
-
-    Example
-    -------
-    >>> from rarunet_lib.config import get_profile
-    >>> d = load_dataset("phantom", get_profile("quick"), size=32)
-    >>> d["train_images"].shape[1:], d["test_masks"].dtype.name
-    ((32, 32), 'uint8')
-    """
-    from .data import load_csi2014, prepare, synthetic_dataset
-
-    size = int(size or profile.image_size)
-    if source == "phantom":
-        if profile.n_cases < 2:
-            raise ValueError("the phantom dataset needs at least 2 cases (train and test)")
-        cases = synthetic_dataset(profile.n_cases, profile.slices_per_case, min(2 * size, 512), seed=seed,
-                                  slice_spacing=profile.slice_spacing, workers=workers)
-        train_cases, test_cases = cases[:-1], cases[-1:]
-    elif source == "csi2014":
-        split = load_csi2014()
-        train_cases, test_cases = split["train"], split["test"]
-    else:
-        raise ValueError(f"source={source!r} is not allowed; use 'phantom' or 'csi2014'")
-    x_tr, y_tr, _ = prepare(train_cases, size)
-    x_te, y_te, _ = prepare(test_cases, size)
-    c = test_cases[0]
-    fov = max(c.hu.shape[1] * c.spacing[1], c.hu.shape[2] * c.spacing[2])
-    return {"train_images": x_tr, "train_masks": y_tr, "test_images": x_te, "test_masks": y_te,
-            "test_spacing": (fov / size, fov / size), "source": source}
+#: TrainConfig's default ranking: the run id names only the others.
+_DEFAULT_RANKING = "normalised_cumulative"
 
 
-def predict_masks(model, images, *, batch_size: int = 16) -> np.ndarray:
-    """Threshold a model's predictions at 0.5: (N, H, W) uint8."""
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[..., None]
-    prob = model.predict(x, batch_size=batch_size, verbose=0)
-    return (np.asarray(prob)[..., 0] > 0.5).astype(np.uint8)
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; give an integer > 0") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed; give an integer > 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a number > 0") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not allowed; give a finite number > 0")
+    return value
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -88,8 +49,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="phantom", choices=["phantom", "csi2014"],
                    help="training data: the synthetic phantom, or the paper's CSI 2014 scans from RARUNET_DATA_DIR")
     p.add_argument("--noise-alpha", type=float, default=None,
-                   help="noise level alpha in (0, 1]: Dice overlap of each noisy mask with its clean one")
-    p.add_argument("--noise-beta", type=float, default=0.0,
+                   help="noise level alpha in (0, 1]: Dice overlap of each noisy mask with its clean one "
+                        "(needs --noise-beta)")
+    p.add_argument("--noise-beta", type=float, default=None,
                    help="proportion beta in [0, 1] of training masks to corrupt (needs --noise-alpha)")
     p.add_argument("--noise-kinds", nargs="+", default=["erosion", "dilation", "elastic"],
                    help="noise kinds, assigned in equal shares")
@@ -99,19 +61,19 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "by chance)")
     p.add_argument("--adl-first-epoch", default="train_all", choices=["train_all", "scoring_pass"],
                    help="epoch 1 has no losses yet: train on all samples, or rank by one forward pass first")
-    p.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
-    p.add_argument("--batch-size", type=int, default=None, help="override the profile's batch size")
-    p.add_argument("--learning-rate", type=float, default=None, help="override the profile's Adam learning rate")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="override the profile's epochs")
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="override the profile's batch size")
+    p.add_argument("--learning-rate", type=_positive_float, default=None, help="override the profile's Adam learning rate")
     p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
                    help="learning-rate schedule (constant: the paper's; cosine decays to 1 %% over the epochs)")
     p.add_argument("--bn-recalibration", action="store_true",
                    help="recompute the BatchNorm statistics from each epoch's training batches before validating")
-    p.add_argument("--image-size", type=int, default=None, help="override the profile's image size (multiple of 16)")
+    p.add_argument("--image-size", type=_positive_int, default=None, help="override the profile's image size (multiple of 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, split, order, rotations, noise and phantom")
     p.add_argument("--mixed-precision", default="auto", choices=["auto", "off", "bfloat16", "float16"],
                    help="auto: bfloat16 on Ampere/Hopper GPUs, off on CPU")
     p.add_argument("--jit-compile", default="auto", choices=["auto", "on", "off"], help="XLA (auto: GPU only)")
-    p.add_argument("--steps-per-execution", type=int, default=1, help="training steps per tf.function call (GPU: 16-64)")
+    p.add_argument("--steps-per-execution", type=_positive_int, default=1, help="training steps per tf.function call (GPU: 16-64)")
     p.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"],
                    help="tf.distribute strategy: mirrored = all GPUs of this machine")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUTPUT/tensorboard")
@@ -120,57 +82,117 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", required=True, type=Path, help="run folder (created if missing)")
 
 
+def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
+    from .experiments import TABLES
+
+    p.add_argument("tables", nargs="+", choices=TABLES,
+                   help="which tables' runs to do (table1: 2-D models; table4: the seven architecture rows; "
+                        "table5: noise settings x models x ADL; adlcontrol: Table 5's ADL runs with the masks "
+                        "left out at random, a control)")
+    p.add_argument("--profile", default=None, choices=available_profiles(),
+                   help="run profile (image size, data, epochs); default: RARUNET_PROFILE, else full with a GPU "
+                        "and quick without")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds; every run is repeated for each")
+    p.add_argument("--output", type=Path, default=Path("results"),
+                   help="results root; runs are written to OUTPUT/<profile>/<run id>.json")
+    p.add_argument("--only", nargs="+", metavar="PATTERN", default=None,
+                   help="run only the runs whose id matches one of these shell-style patterns, e.g. "
+                        "'*__b0.25_*' (quote them); --dry-run lists the ids")
+    p.add_argument("--dry-run", action="store_true", help="list the runs still to do and stop")
+
+
+def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse flag combinations that would silently train something else than asked."""
+    if (args.noise_alpha is None) != (args.noise_beta is None):
+        given, missing = ("--noise-alpha", "--noise-beta") if args.noise_beta is None else ("--noise-beta",
+                                                                                             "--noise-alpha")
+        parser.error(f"{given} needs {missing}: give both (the level alpha and the proportion beta) or neither")
+    if args.adl and not args.noise_beta:
+        parser.error("--adl needs noisy labels: give --noise-alpha and --noise-beta > 0")
+    if args.adl_ranking != _DEFAULT_RANKING and not args.adl:
+        parser.error(f"--adl-ranking {args.adl_ranking} needs --adl")
+
+
 def train_command(args: argparse.Namespace) -> int:
-    from . import metrics
+    """Train and score one model into the run folder ``--output`` (see :func:`rarunet_lib.recipe.train_and_score`)."""
     from .config import seed_everything
-    from .noise import make_noisy_labels, save_manifest
-    from .provenance import provenance
-    from .train import TrainConfig, Trainer
+    from .data import load_dataset
+    from .recipe import RunSpec, check_writable, train_and_score, train_config
 
     profile = get_profile(args.profile)
     seed_everything(args.seed, deterministic="cpu")  # CPU: the same seed gives the same numbers
-    size = args.image_size or profile.image_size
-    data = load_dataset(args.data, profile, seed=1000 + args.seed, size=size)
-    masks, manifest = data["train_masks"], []
-    if args.noise_beta > 0:
-        if args.noise_alpha is None:
-            raise SystemExit("--noise-beta needs --noise-alpha")
-        masks, manifest = make_noisy_labels(data["train_masks"], alpha=args.noise_alpha, beta=args.noise_beta,
-                                            kinds=tuple(args.noise_kinds), seed=args.seed)
-        save_manifest(manifest, args.output / "noise_manifest.json", alpha=args.noise_alpha, beta=args.noise_beta,
-                      seed=args.seed, n_masks=int(len(masks)))
-    jit = {"auto": "auto", "on": True, "off": False}[args.jit_compile]
-    settings = profile.train_kwargs()  # the profile's, then what the command line overrides
+    settings = {"adl_first_epoch": args.adl_first_epoch, "mixed_precision": args.mixed_precision,
+                "jit_compile": {"auto": "auto", "on": True, "off": False}[args.jit_compile],
+                "steps_per_execution": args.steps_per_execution, "strategy": args.strategy,
+                "tensorboard": args.tensorboard, "progress": not args.no_progress, "lr_schedule": args.lr_schedule}
     settings.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                       ("learning_rate", args.learning_rate)) if v})
-    settings["bn_recalibration"] |= args.bn_recalibration
-    config = TrainConfig(
-        model=args.model, seed=args.seed, adl=args.adl,
-        noise_alpha=args.noise_alpha if args.adl else None, noise_beta=args.noise_beta if args.adl else None,
-        adl_ranking=args.adl_ranking, adl_first_epoch=args.adl_first_epoch, mixed_precision=args.mixed_precision,
-        jit_compile=jit, steps_per_execution=args.steps_per_execution, strategy=args.strategy,
-        tensorboard=args.tensorboard, progress=not args.no_progress, lr_schedule=args.lr_schedule, **settings)
-    noisy_idx = [e["index"] for e in manifest]
-    if args.resume:
-        trainer = Trainer.resume(args.output, data["train_images"], masks, noisy_indices=noisy_idx)
-    else:
-        trainer = Trainer(config, data["train_images"], masks, output=args.output, noisy_indices=noisy_idx)
-    history = trainer.fit()
-    pred = predict_masks(trainer.model, data["test_images"], batch_size=config.batch_size)
-    sp = data["test_spacing"]
-    result = {
-        "provenance": provenance(seed=args.seed, profile=profile.name),
-        "profile": profile.as_dict(),
-        "config": history["config"],
-        "data": {"source": data["source"], "n_train": int(len(masks)), "n_test": int(len(pred)),
-                 "image_size": size, "noisy_masks": len(manifest)},
-        "test_pooled": json_safe(metrics.evaluate(data["test_masks"], pred, aggregate="pooled")),
-        "test_per_slice": json_safe(metrics.evaluate(data["test_masks"], pred, aggregate="per_slice", spacing=None)),
-        "pixel_mm": sp[0],
-        "final_epoch": history["epochs"][-1],
-    }
-    atomic_write_json(args.output / "result.json", result)
-    pooled = result["test_pooled"]
+                                       ("learning_rate", args.learning_rate)) if v is not None})
+    if args.bn_recalibration:
+        settings["bn_recalibration"] = True
+    try:
+        spec = RunSpec(args.model, args.seed, noise_beta=args.noise_beta or 0.0, noise_alpha=args.noise_alpha,
+                       adl=args.adl, adl_ranking=None if args.adl_ranking == _DEFAULT_RANKING else args.adl_ranking)
+        train_config(spec, profile, **settings)  # refuse a bad configuration before loading data
+        check_writable(args.output, name="--output")
+        data = load_dataset(args.data, profile, seed=1000 + args.seed, size=args.image_size)
+    except ValueError as e:
+        print(f"python -m rarunet_lib train: error: {e}", file=sys.stderr)
+        return 2
+    result = train_and_score(spec, data, profile, output=args.output / "result.json", run_folder=args.output,
+                             resume=args.resume, settings=settings, noise_kinds=args.noise_kinds)
+    pooled = result.test_pooled
     print(f"{args.model} [{profile.name}] test Dice {pooled['dice']:.4f}, IoU {pooled['iou']:.4f}, "
-          f"recall {pooled['recall']:.4f} -> {args.output / 'result.json'}")
+          f"recall {pooled['recall']:.4f} at epoch {result.selected_epoch} (best validation Dice "
+          f"{result.selected_val_dice:.4f}) -> {args.output / 'result.json'}")
     return 0
+
+
+def experiments_command(args: argparse.Namespace) -> int:
+    """Run the grid's runs that are not done yet (see :func:`rarunet_lib.experiments.run_grid`)."""
+    from .config import seed_everything
+    from .experiments import run_grid
+
+    seed_everything(0, deterministic="cpu")  # the same numbers on CPU (cheap there), not on a GPU (slow there)
+    try:
+        run_grid(args.tables, profile=args.profile, seeds=args.seeds, output=args.output, only=args.only,
+                 command="python -m rarunet_lib " + shlex.join(sys.argv[1:]), dry_run=args.dry_run)
+    except ValueError as e:  # e.g. an --only pattern that matches no run
+        print(f"python -m rarunet_lib experiments: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m rarunet_lib`` with its ``train`` and ``experiments`` commands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rarunet_lib",
+        description="RAR-U-Net book: train segmentation models under noisy labels and reproduce the paper's tables.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_arguments(sub.add_parser(
+        "train", help="train one model (optionally on noisy labels, with ADL) and score it on the test set",
+        description="Train one model on phantom or CSI 2014 data, optionally with synthetic label noise and "
+                    "adaptive denoising learning (ADL); writes config.json, history.json, checkpoints, the noise "
+                    "manifest and result.json (the experiment grid's result: the best validation epoch's test "
+                    "metrics, the last epoch's too, with provenance) to --output.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter))
+    add_experiment_arguments(sub.add_parser(
+        "experiments", help="run the paper's experiment grids (Tables 1, 4, 5), resumable, one JSON per run",
+        description="Train and score every run the named tables need, for every seed, on the profile's phantom "
+                    "data; each run writes OUTPUT/<profile>/<run id>.json (configuration, provenance, history, "
+                    "per-slice and pooled test metrics, scores on the real CT samples) and a .npz of its "
+                    "predictions. Runs already done are skipped, so an interrupted grid resumes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default: the process's arguments) and run the command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        _check_train_args(parser, args)
+        return train_command(args)
+    if args.command == "experiments":
+        return experiments_command(args)
+    return 2  # pragma: no cover

@@ -78,7 +78,7 @@ def tiny_grid(tmp_path_factory):
 
 
 def test_each_run_writes_json_and_predictions(tiny_grid):
-    from rarunet_lib.cli import load_dataset
+    from rarunet_lib.data import load_dataset
 
     profile, out, specs, files = tiny_grid
     assert [f.name for f in files] == [f"{s.run_id}.json" for s in specs]

@@ -1,10 +1,11 @@
-"""Data: the synthetic spine-CT phantom, real CT readers, preprocessing.
+"""Data: the synthetic spine-CT phantom, real CT readers, preprocessing, the dataset recipe.
 
 NumPy/SciPy (and SimpleITK for reading files) only; the TensorFlow input
 pipeline lives in :mod:`rarunet_lib.data.pipeline` and is not imported here.
 """
 
 from .case import Case
+from .dataset import SOURCES, Dataset, dataset_from_cases, load_dataset
 from .io import (
     CSI_HU_OFFSET,
     DATA_DIR_ENV_VAR,
@@ -29,6 +30,10 @@ from .preprocess import (
 )
 
 __all__ = [
+    "SOURCES",
+    "Dataset",
+    "dataset_from_cases",
+    "load_dataset",
     "DEFAULT_WINDOW",
     "LEVEL_NAMES",
     "MASK_RULES",

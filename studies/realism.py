@@ -1,7 +1,8 @@
 """Realism check of the phantom: a U-Net trained only on phantom slices, scored on real CT.
 
-Trains Table 4 row 1 (U-Net) on synthetic cases at 128x128 with the library's
-trainer (Dice loss, Adam, +-90 degree rotations), then scores it on the two
+Trains Table 4 row 1 (U-Net) on synthetic cases at 128x128 with the grid's
+recipe (:func:`rarunet_lib.recipe.train_and_score`: Dice loss, Adam, +-90 degree
+rotations, the best validation epoch tested), then scores it on the two
 real TotalSegmentator samples (whose masks are model predictions), pooled Dice
 over all their slices.  Target of the data issue: Dice >= 0.80 on real CT.
 
@@ -13,7 +14,7 @@ therefore reported twice for it: on every slice, and on the slices without S1
 Writes ``--out`` (JSON with provenance) and, beside it, an ``.npz`` of the
 real-CT predictions (bit-packed, ``real_pred__<name>``) for the book's figures.
 
-Run: python benchmarks/realism.py [--out results/realism.json] [--epochs 15]
+Run: python studies/realism.py [--out results/realism.json] [--epochs 15]
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from rarunet_lib import metrics  # noqa: E402
-from rarunet_lib.cli import predict_masks  # noqa: E402
 from rarunet_lib.config import seed_everything  # noqa: E402
-from rarunet_lib.data import demo_names, load_demo, prepare, preprocess, synthetic_case  # noqa: E402
+from rarunet_lib.data import dataset_from_cases, demo_names, load_demo, preprocess, synthetic_case  # noqa: E402
 from rarunet_lib.fileio import atomic_write_json, atomic_write_npz  # noqa: E402
 from rarunet_lib.provenance import provenance  # noqa: E402
-from rarunet_lib.train import TrainConfig, Trainer, fit_best  # noqa: E402
+from rarunet_lib.recipe import RunSpec, train_and_score  # noqa: E402
 
 #: TotalSegmentator's label id of the first sacral segment (S1).
 S1_LABEL = 26
@@ -64,29 +64,25 @@ def main():
     cases = [synthetic_case(500 + i, args.slices, 2 * args.size, slice_spacing=3.0,
                             level_range=(0.0, 16.0) if kinds[i] == "csi" else (8.0, 16.0),
                             variation=kinds[i], fov_range=fov) for i in range(args.cases)]
-    x, y, _ = prepare(cases[:-1], args.size)
-    xt, yt, _ = prepare(cases[-1:], args.size)
+    data = dataset_from_cases(cases[:-1], cases[-1:], args.size, source="phantom", seed=500)
+    demos = {name: load_demo(name) for name in demo_names()}
     # BatchNorm momentum 0.9 (a short run; Keras's 0.99 leaves inference-mode statistics behind) and the weights of
     # the best validation epoch (short runs swing from epoch to epoch), as the experiment grid does.
-    cfg = TrainConfig(model="unet", epochs=args.epochs, batch_size=8, learning_rate=args.lr, seed=0, progress=False,
-                      lr_schedule=args.lr_schedule,
-                      bn_momentum=0.9)
-    trainer = Trainer(cfg, x, y)
-    best_epoch, _ = fit_best(trainer)
-    history = trainer.history
-    phantom = metrics.evaluate(yt, predict_masks(trainer.model, xt), aggregate="pooled")
+    run = train_and_score(RunSpec("unet", 0), data, settings={
+        "epochs": args.epochs, "batch_size": 8, "learning_rate": args.lr, "lr_schedule": args.lr_schedule,
+        "bn_momentum": 0.9}, real={name: preprocess(case, args.size) for name, case in demos.items()},
+        batch_size=16)
+    best_epoch, phantom = run.selected_epoch, run.test_pooled_pixels
     real, real_tl, arrays = {}, {}, {}
-    for name in demo_names():
-        case = load_demo(name)
-        rx, ry = preprocess(case, args.size)
-        rp = predict_masks(trainer.model, rx)
+    for name, case in demos.items():
+        _, ry = preprocess(case, args.size)
+        rp = run.predictions[f"real__{name}"]
         arrays[f"real_pred__{name}"] = np.packbits(rp.astype(bool), axis=-1)
-        r = metrics.evaluate(ry, rp, aggregate="pooled")
-        real[name] = {k: r[k] for k in KEYS}
+        real[name] = {k: run.real[name][k] for k in KEYS}
         keep = ~(case.labels == S1_LABEL).any(axis=(1, 2))
         r = metrics.evaluate(ry[keep], rp[keep], aggregate="pooled")
         real_tl[name] = {k: r[k] for k in KEYS} | {"slices": int(keep.sum()), "of": int(len(keep))}
-    out = {"provenance": provenance(seed=0), "train_slices": int(len(x)), "image_size": args.size,
+    out = {"provenance": provenance(seed=0), "train_slices": int(len(data.train_images)), "image_size": args.size,
            "epochs": args.epochs, "variation": args.variation,
            "fov_range_mm": list(args.fov_range) if args.fov_range else None,
            "learning_rate": args.lr, "lr_schedule": args.lr_schedule, "cases": args.cases,
@@ -94,10 +90,10 @@ def main():
            "bn_momentum": 0.9,
            "phantom_test": {k: phantom[k] for k in KEYS},
            "real": real, "real_without_sacrum": real_tl,
-           "val_dice": [e.get("val_dice") for e in history["epochs"]],
+           "val_dice": [e.get("val_dice") for e in run.history],
            "seconds": time.perf_counter() - t0}
     if args.save_model:
-        trainer.model.save(args.save_model)
+        run.model.save(args.save_model)
     atomic_write_npz(Path(args.out).with_suffix(".npz"), **arrays)
     atomic_write_json(args.out, out)
     print(f"phantom test Dice {out['phantom_test']['dice']:.3f}; real: " +

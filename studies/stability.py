@@ -3,7 +3,7 @@
 The ``cpu`` profile's validation Dice jumps between epochs (0.79 -> 0.15 -> 0.71
 for a clean U-Net; worse on noisy labels), so each grid run is tested at its best
 validation epoch.  This script trains one configuration of the grid with the
-library's trainer and, after every epoch, records:
+grid's recipe (:func:`rarunet_lib.recipe.train_and_score`) and, after every epoch, records:
 
 - ``loss``: the training Dice loss (per-sample soft Dice, training mode);
 - ``val_dice``: validation Dice, thresholded at 0.5, in inference mode (BatchNorm
@@ -22,7 +22,7 @@ library's trainer and, after every epoch, records:
 Variants are command-line switches (learning rate, cosine schedule, BatchNorm
 momentum), so that one cause at a time can be tested against the grid's setting.
 
-Run: python benchmarks/stability.py --beta 0.75 --alpha 0.68 [--lr-schedule cosine] [--model multires_unet]
+Run: python studies/stability.py --beta 0.75 --alpha 0.68 [--lr-schedule cosine] [--model multires_unet]
      [--model-kwargs '{"head_bn": false}']
      [--bn-momentum 0.99] [--learning-rate 1e-4] [--bn-recalibration] [--out results/stability/NAME.json]
 """
@@ -64,31 +64,29 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="JSON file to write (default: print only)")
     args = p.parse_args(argv)
 
+    if args.beta and args.alpha is None:
+        p.error("--beta needs --alpha")
     seed_everything(args.seed, deterministic="cpu")
     import tensorflow as tf
 
     from rarunet_lib import metrics
-    from rarunet_lib.cli import load_dataset, predict_masks
-    from rarunet_lib.noise import make_noisy_labels
-    from rarunet_lib.train import TrainConfig, Trainer
+    from rarunet_lib.data import load_dataset
+    from rarunet_lib.inference import predict_masks
+    from rarunet_lib.recipe import RunSpec, train_and_score, train_config
 
     prof = get_profile(args.profile)
     data = load_dataset("phantom", prof, seed=1000)  # the grid's dataset (experiments.run_specs)
-    masks = data["train_masks"]
-    if args.beta:
-        if args.alpha is None:
-            p.error("--beta needs --alpha")
-        masks, _ = make_noisy_labels(masks, alpha=args.alpha, beta=args.beta, seed=args.seed)
-    settings = prof.train_kwargs()  # the grid's settings for this profile, then the switches given
-    settings.update({k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate),
-                                       ("bn_momentum", args.bn_momentum), ("dice_over", args.dice_over)) if v})
-    settings["bn_recalibration"] |= args.bn_recalibration
-    cfg = TrainConfig(model=args.model, seed=args.seed, progress=False, lr_schedule=args.lr_schedule,
-                      model_kwargs=args.model_kwargs, **settings)
-    tr = Trainer(cfg, data["train_images"], masks)
+    spec = RunSpec(args.model, args.seed, noise_beta=args.beta, noise_alpha=args.alpha if args.beta else None)
+    # the grid's settings for this profile, then the switches given
+    settings = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate),
+                                  ("bn_momentum", args.bn_momentum), ("dice_over", args.dice_over)) if v is not None}
+    if args.bn_recalibration:
+        settings["bn_recalibration"] = True
+    settings.update(lr_schedule=args.lr_schedule, model_kwargs=args.model_kwargs)
+    cfg = train_config(spec, prof, **settings)
     bs = prof.batch_size
 
-    def val_scores(training: bool) -> tuple[float, float, float, list]:
+    def val_scores(tr, training: bool) -> tuple[float, float, float, list]:
         m = tr.model
         saved = [v.numpy() for v in m.non_trainable_variables]  # training mode moves the BN statistics
         tp = npred = ngt = 0
@@ -113,10 +111,10 @@ def main(argv=None) -> int:
 
     rows = []
     t0 = time.perf_counter()
-    for _ in range(cfg.epochs):
-        h = tr.fit(max_epochs=1)["epochs"][-1]
-        _, prob_in, prob_out, worst = val_scores(False)
-        val_bs, _, _, _ = val_scores(True)
+
+    def measure(tr, h: dict) -> None:
+        _, prob_in, prob_out, worst = val_scores(tr, False)
+        val_bs, _, _, _ = val_scores(tr, True)
         test = metrics.dice(data["test_masks"], predict_masks(tr.model, data["test_images"], batch_size=32))
         row = {"epoch": h["epoch"], "loss": h["loss"], "val_dice": h["val_dice"], "val_dice_batch_stats": val_bs,
                "val_prob_in_mask": prob_in, "val_prob_outside_mask": prob_out, "test_dice": test,
@@ -125,6 +123,10 @@ def main(argv=None) -> int:
             row["head_bn_offset"] = float(tr.model.get_layer("head_bn").beta.numpy()[0])
         rows.append(row)
         print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+
+    run = train_and_score(spec, data, prof, settings=settings, on_epoch=measure)
+    print(f"selected epoch {run.selected_epoch} (validation Dice {run.selected_val_dice:.3f}): test Dice "
+          f"{run.test_pooled['dice']:.3f}; last epoch {run.test_pooled_last_epoch['dice']:.3f}", flush=True)
     result = {"provenance": provenance(seed=args.seed, profile=prof.name), "args": vars(args),
               "config": {"learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule,
                          "bn_momentum": cfg.bn_momentum, "bn_recalibration": cfg.bn_recalibration, "dice_over": cfg.dice_over,
