@@ -111,12 +111,12 @@ def stability_summary(results: dict, collapse_iou: float = 0.2) -> list[dict]:
 
 
 def plot_stability(runs: dict[str, dict], keys: tuple[str, ...] = ("val_dice", "test_dice"), ax=None):
-    """Per-epoch curves of :file:`benchmarks/stability.py` runs: one colour per run, one line style per key.
+    """Per-epoch curves of :file:`studies/stability.py` runs: one colour per run, one line style per key.
 
     Parameters
     ----------
     runs : dict
-        Label -> the JSON that ``benchmarks/stability.py`` writes (its ``epochs`` list).
+        Label -> the JSON that ``studies/stability.py`` writes (its ``epochs`` list).
     keys : tuple of str
         Per-epoch values to draw (``val_dice``, ``val_dice_batch_stats``,
         ``val_prob_in_mask``, ``test_dice``, ``loss``).
@@ -137,7 +137,7 @@ def plot_stability(runs: dict[str, dict], keys: tuple[str, ...] = ("val_dice", "
 
     missing = [label for label, run in runs.items() if "epochs" not in run]
     if missing:
-        raise ValueError(f"runs {missing} have no 'epochs' list: pass the JSON benchmarks/stability.py writes")
+        raise ValueError(f"runs {missing} have no 'epochs' list: pass the JSON studies/stability.py writes")
     from ..plotting import OKABE_ITO as c
 
     palette = [c[k] for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "black")]
