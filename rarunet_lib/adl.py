@@ -197,7 +197,9 @@ def select_excluded(scores, n_out: int) -> np.ndarray:
     >>> select_excluded([0.1, 0.9, 0.5, 0.9], 2).tolist()
     [1, 3]
     """
-    s = check_array("scores", scores, ndim=1, kinds="iuf", nonempty=False).astype(float)
+    s = check_array("scores", scores, ndim=1, kinds="iuf", finite=False, nonempty=False).astype(float)
+    if np.isnan(s).any():  # -inf is a valid score (an unseen sample under "last_epoch")
+        raise ValueError(f"scores={describe(s)} is not allowed; use scores without NaN")
     n_out = check_int("n_out", n_out, min=0, max=s.size)
     order = np.lexsort((np.arange(s.size), -s))
     return np.sort(order[:n_out])

@@ -447,6 +447,34 @@ def test_the_sweep_is_large_enough():
     assert len(CASES) >= 150
 
 
+def test_edge_values_that_are_allowed_still_pass():
+    """The checks must not refuse what is legal: -inf scores, no epochs yet, seed lists, empty masks."""
+    assert adl.select_excluded([-INF, 0.5, -INF, 0.2], 2).tolist() == [1, 3]  # unseen samples score -inf
+    assert adl.rank_noisy(np.zeros((0, 3)), method="last_epoch").tolist() == [-INF] * 3
+    assert adl.normalised_cumulative_loss(np.zeros((0, 2))).tolist() == [0.0, 0.0]
+    np.testing.assert_array_equal(adl.rank_noisy(LOSSES, method="random", seed=[3, np.int64(2)]),
+                                  np.random.default_rng([3, 2]).random(3))
+    det = adl.detection_scores(np.array([], dtype=float), [], 5)  # nothing excluded, nothing noisy
+    assert det["n_excluded"] == 0 and np.isnan(det["precision"])
+    assert adl.removal_schedule(1.0, 0.0, 3, 1).tolist() == [0, 0, 0]
+    empty = np.zeros((4, 4), bool)
+    assert metrics.dice(empty, empty) == 1.0 and np.isnan(metrics.rvd(empty, empty))
+    a = np.zeros((5, 5), bool)
+    a[1:4, 1:4] = True
+    assert metrics.hausdorff(a, np.roll(a, 1, axis=1), spacing=np.float32(0.5)) == 0.5
+    assert Case(np.zeros((1, 2, 2), np.int16), None, 2.0).spacing == (2.0, 2.0, 2.0)
+    tr, va = preprocess.validation_split(np.int64(10), 0.5, seed=np.int64(1))
+    assert sorted(tr.tolist() + va.tolist()) == list(range(10)) and len(va) == 5
+    x = np.arange(6.0).reshape(1, 2, 3)
+    assert preprocess.rotate90(x, x, 2)[0][0].tolist() == [[5.0, 4.0, 3.0], [2.0, 1.0, 0.0]]  # half turn, not square
+    np.testing.assert_array_equal(noise.corrupt(sq(), "erosion", 1.0), sq())
+    _, manifest = noise.make_noisy_labels(B, alpha=0.8, beta=0.0, kinds=["erosion"])
+    assert manifest == []
+    c = io.load_case(SAMPLES / "ct_3mm.nii.gz", SAMPLES / "ct_3mm_vertebrae.nii.gz", hu_offset=0,
+                     keep_labels=np.array([26, 27]))
+    assert set(np.unique(c.labels)) <= {0, 26, 27} and c.meta["hu_offset"] == 0.0
+
+
 def test_check_choice_message_and_the_type_error_that_is_also_a_value_error():
     from rarunet_lib.checks import ArgumentTypeError, check_choice, check_int
 

@@ -39,8 +39,9 @@ _MET_SIZES = {
 }
 
 
-def check_image_file(path: Path) -> None:
+def check_image_file(path) -> None:
     """Dispatch on the suffix: NIfTI and MetaImage files are checked, others pass."""
+    path = Path(path)
     name = path.name.lower()
     if name.endswith((".nii", ".nii.gz")):
         check_nifti(path)
@@ -73,7 +74,7 @@ def _nifti_header(head: bytes, path: Path) -> tuple[int, int, np.dtype | None]:
     return int(offset), n * (bitpix // 8), dtype
 
 
-def check_nifti(path: Path) -> None:
+def check_nifti(path) -> None:
     """Refuse a NIfTI file shorter than its header says, a broken gzip stream, or NaN/inf voxels.
 
     ITK reads NaN voxels of a float NIfTI as 0 (water, in HU), so they are
@@ -82,8 +83,9 @@ def check_nifti(path: Path) -> None:
     Raises
     ------
     ValueError
-        Naming the file, with the bytes found and needed.
+        Saying what is wrong, with the bytes found and needed.
     """
+    path = Path(path)
     gz = path.name.lower().endswith(".gz")
     try:
         with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
@@ -122,7 +124,7 @@ def _meta_header(path: Path) -> dict[str, str]:
     return fields
 
 
-def check_metaimage(path: Path) -> None:
+def check_metaimage(path) -> None:
     """Refuse a MetaImage whose data file is missing or shorter than ``DimSize`` needs.
 
     Raises
@@ -132,6 +134,7 @@ def check_metaimage(path: Path) -> None:
     ValueError
         If the header is incomplete or the data shorter than needed.
     """
+    path = Path(path)
     h = _meta_header(path)
     if "DimSize" not in h or "ElementDataFile" not in h:
         raise ValueError("not a MetaImage header (DimSize or ElementDataFile missing)")
@@ -196,14 +199,15 @@ def _dicom_positions(names: Sequence[str]) -> tuple[np.ndarray, str]:
     return np.empty(0), "none"
 
 
-def check_dicom_series(folder: Path, names: Sequence[str]) -> None:
+def check_dicom_series(folder, names: Sequence[str]) -> None:
     """Refuse a DICOM series with duplicated, missing or unevenly spaced slices.
 
     Raises
     ------
     ValueError
-        Naming the folder and the files on either side of the problem.
+        Naming the files on either side of the problem.
     """
+    folder = Path(folder)
     if len(names) < 3:
         return
     try:
