@@ -40,7 +40,14 @@ _MET_SIZES = {
 
 
 def check_image_file(path) -> None:
-    """Dispatch on the suffix: NIfTI and MetaImage files are checked, others pass."""
+    """Dispatch on the suffix: NIfTI and MetaImage files are checked, others pass.
+
+    Example
+    -------
+    >>> from rarunet_lib.data.io import samples_dir
+    >>> check_image_file(samples_dir() / "totalseg" / "ct_3mm.nii.gz") is None
+    True
+    """
     path = Path(path)
     name = path.name.lower()
     if name.endswith((".nii", ".nii.gz")):
@@ -84,6 +91,18 @@ def check_nifti(path) -> None:
     ------
     ValueError
         Saying what is wrong, with the bytes found and needed.
+
+    Example
+    -------
+    >>> import gzip, tempfile
+    >>> from rarunet_lib.data.io import samples_dir
+    >>> raw = gzip.open(samples_dir() / "totalseg" / "ct_3mm.nii.gz").read()
+    >>> cut = Path(tempfile.mkdtemp()) / "cut.nii"
+    >>> _ = cut.write_bytes(raw[:352])
+    >>> check_nifti(cut)
+    Traceback (most recent call last):
+    ...
+    ValueError: NIfTI data is incomplete: the header needs 5520608 bytes, the file holds 352 (truncated, or a header without data?)
     """
     path = Path(path)
     gz = path.name.lower().endswith(".gz")
@@ -206,6 +225,18 @@ def check_dicom_series(folder, names: Sequence[str]) -> None:
     ------
     ValueError
         Naming the files on either side of the problem.
+
+    Example
+    -------
+    >>> from rarunet_lib.data.io import samples_dir
+    >>> folder = samples_dir() / "totalseg" / "ct_dicom"
+    >>> names = sorted(str(p) for p in folder.iterdir())
+    >>> check_dicom_series(folder, names) is None
+    True
+    >>> check_dicom_series(folder, names[:5] + names[6:])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: DICOM series has a gap of 4 mm between ... where the step is 2: 1 slice(s) missing
     """
     folder = Path(folder)
     if len(names) < 3:

@@ -153,10 +153,13 @@ def load_case(
     image_path = check_path("image_path", image_path)
     if labels is not None:
         labels = check_path("labels", labels)
-    if isinstance(hu_offset, str):
-        check_choice("hu_offset", hu_offset, ("auto",))
-    else:
-        check_number("hu_offset", hu_offset)
+    if isinstance(hu_offset, str) and hu_offset != "auto":
+        raise refuse("hu_offset", hu_offset, "a finite number or 'auto'")
+    if not isinstance(hu_offset, str):
+        try:
+            check_number("hu_offset", hu_offset)
+        except ValueError as err:  # ArgumentTypeError included
+            raise type(err)(f"{err} or 'auto'") from None
     keep = None if keep_labels is None else _check_keep_labels(keep_labels)
     if name is not None and not isinstance(name, str):
         raise refuse("name", name, "a str or None", ArgumentTypeError)
