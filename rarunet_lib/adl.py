@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_array, check_choice, check_int, check_number, check_seed, describe
+
 __all__ = [
     "RANKINGS",
     "removal_schedule",
@@ -39,20 +41,21 @@ RANKINGS: tuple[str, ...] = ("normalised_cumulative", "last_epoch", "random")
 
 
 def _check_unit(name: str, value, *, low_open: bool) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in {'(0, 1]' if low_open else '[0, 1]'}, got {value!r}") from None
-    ok = (0.0 < v <= 1.0) if low_open else (0.0 <= v <= 1.0)
-    if not ok or not np.isfinite(v):
-        raise ValueError(f"{name} must be in {'(0, 1]' if low_open else '[0, 1]'}, got {value!r}")
-    return v
+    return check_number(name, value, min=0, max=1, min_open=low_open)
 
 
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(name, value, min=1)
+
+
+def _check_losses(losses) -> np.ndarray:
+    """(epochs, n_samples) float losses: NaN allowed (unseen), inf refused, n_samples >= 1."""
+    a = check_array("losses", losses, ndim=2, finite=False, nonempty=False).astype(float)
+    if a.shape[1] == 0:
+        raise ValueError(f"losses={describe(a)} is not allowed; use one column per sample (n_samples >= 1)")
+    if np.isinf(a).any():
+        raise ValueError(f"losses={describe(a)} is not allowed; use finite losses (NaN only where unseen)")
+    return a
 
 
 def removal_count(t: int, alpha: float, beta: float, epochs: int, n_masks: int) -> float:
@@ -66,8 +69,7 @@ def removal_count(t: int, alpha: float, beta: float, epochs: int, n_masks: int) 
     alpha = _check_unit("alpha", alpha, low_open=True)
     beta = _check_unit("beta", beta, low_open=False)
     x, y = _check_count("epochs", epochs), _check_count("n_masks", n_masks)
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= x:
-        raise ValueError(f"t must be an integer epoch from 1 to epochs={x}, got {t!r}")
+    t = check_int("t", t, min=1, max=x)
     k = (1.0 - alpha) * beta
     if k == 0.0:
         return 0.0
@@ -110,6 +112,9 @@ def removal_schedule(alpha: float, beta: float, epochs: int, n_masks: int) -> np
     [15, 15]
     """
     x = _check_count("epochs", epochs)
+    _check_unit("alpha", alpha, low_open=True)
+    _check_unit("beta", beta, low_open=False)
+    _check_count("n_masks", n_masks)
     return np.array(
         [round(removal_count(t, alpha, beta, x, n_masks)) for t in range(1, x + 1)], dtype=np.int64
     )
@@ -135,9 +140,7 @@ def normalised_cumulative_loss(losses) -> np.ndarray:
     >>> normalised_cumulative_loss([[0.1, 0.3], [0.2, 0.4]]).round(12).tolist()
     [-0.2, 0.2]
     """
-    a = np.asarray(losses, dtype=float)
-    if a.ndim != 2:
-        raise ValueError(f"losses must have shape (epochs, n_samples), got {a.shape}")
+    a = _check_losses(losses)
     if a.shape[0] == 0:
         return np.zeros(a.shape[1])
     seen = ~np.isnan(a)
@@ -170,24 +173,20 @@ def rank_noisy(losses, *, method: str = "normalised_cumulative", seed: int | lis
     >>> bool(np.all(rank_noisy([[0.1, 0.3]], method="random", seed=0) == rank_noisy([[9, 9]], method="random", seed=0)))
     True
     """
-    a = np.asarray(losses, dtype=float)
+    check_choice("method", method, RANKINGS)
+    a = _check_losses(losses)
     if method == "random":
-        if a.ndim != 2:
-            raise ValueError(f"losses must have shape (epochs, n_samples), got {a.shape}")
         if seed is None:
-            raise ValueError("method='random' needs a seed (an int or a sequence of ints)")
+            raise ValueError("seed=None is not allowed: method='random' needs a seed (an int or a sequence of ints)")
+        check_seed("seed", seed, generator=False)
         return np.random.default_rng(seed).random(a.shape[1])
     if method == "normalised_cumulative":
         return normalised_cumulative_loss(a)
-    if method == "last_epoch":
-        if a.ndim != 2:
-            raise ValueError(f"losses must have shape (epochs, n_samples), got {a.shape}")
-        out = np.full(a.shape[1], -np.inf)
-        for row in a:  # latest non-NaN value wins
-            seen = ~np.isnan(row)
-            out[seen] = row[seen]
-        return out
-    raise ValueError(f"method={method!r} is not allowed; use one of {RANKINGS}")
+    out = np.full(a.shape[1], -np.inf)  # "last_epoch"
+    for row in a:  # latest non-NaN value wins
+        seen = ~np.isnan(row)
+        out[seen] = row[seen]
+    return out
 
 
 def select_excluded(scores, n_out: int) -> np.ndarray:
@@ -198,9 +197,10 @@ def select_excluded(scores, n_out: int) -> np.ndarray:
     >>> select_excluded([0.1, 0.9, 0.5, 0.9], 2).tolist()
     [1, 3]
     """
-    s = np.asarray(scores, dtype=float)
-    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or not 0 <= n_out <= s.size:
-        raise ValueError(f"n_out must be an integer from 0 to {s.size}, got {n_out!r}")
+    s = check_array("scores", scores, ndim=1, kinds="iuf", finite=False, nonempty=False).astype(float)
+    if np.isnan(s).any():  # -inf is a valid score (an unseen sample under "last_epoch")
+        raise ValueError(f"scores={describe(s)} is not allowed; use scores without NaN")
+    n_out = check_int("n_out", n_out, min=0, max=s.size)
     order = np.lexsort((np.arange(s.size), -s))
     return np.sort(order[:n_out])
 
@@ -229,10 +229,17 @@ def detection_scores(excluded, noisy_indices, n_samples: int) -> dict[str, float
     >>> detection_scores([1, 2], [2, 3], 5)["precision"]
     0.5
     """
-    ex = np.zeros(n_samples, bool)
-    ex[np.asarray(excluded, dtype=int)] = True
-    noisy = np.zeros(n_samples, bool)
-    noisy[np.asarray(noisy_indices, dtype=int)] = True
+    n_samples = check_int("n_samples", n_samples, min=1)
+    ex, noisy = np.zeros(n_samples, bool), np.zeros(n_samples, bool)
+    for name, value, flags in (("excluded", excluded, ex), ("noisy_indices", noisy_indices, noisy)):
+        idx = np.asarray(value)
+        if idx.size == 0:
+            continue
+        idx = check_array(name, idx, ndim=1, kinds="iu")
+        if idx.min() < 0 or idx.max() >= n_samples:
+            raise ValueError(f"{name}={describe(idx)} is not allowed; use indices from 0 to "
+                             f"n_samples - 1 = {n_samples - 1} (found {int(idx.min())} to {int(idx.max())})")
+        flags[idx] = True
     tp = int(np.count_nonzero(ex & noisy))
     p = tp / ex.sum() if ex.any() else float("nan")
     r = tp / noisy.sum() if noisy.any() else float("nan")

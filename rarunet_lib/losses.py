@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .checks import check_bool, check_number
+
 __all__ = ["DiceLoss", "DiceMetric", "soft_dice_per_sample"]
 
 
@@ -31,7 +33,15 @@ def soft_dice_per_sample(y_true, y_pred, smooth: float = 1.0):
     Returns
     -------
     tensor of shape (batch,)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``smooth`` that is not a non-negative number, or shapes that
+        differ where both are known (no broadcasting).
     """
+    check_number("smooth", smooth, min=0)
+    _check_shapes(y_true, y_pred)
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
     n = ops.shape(y_true)[0]
@@ -40,6 +50,24 @@ def soft_dice_per_sample(y_true, y_pred, smooth: float = 1.0):
     inter = ops.sum(y_true * y_pred, axis=1)
     denom = ops.sum(y_true, axis=1) + ops.sum(y_pred, axis=1)
     return (2.0 * inter + smooth) / (denom + smooth)
+
+
+def _check_shapes(y_true, y_pred) -> None:
+    """Refuse shapes that differ where both are known (symbolic dimensions are None).
+
+    A trailing channel axis of 1 on one side only is allowed ((B, H, W) against (B, H, W, 1)).
+    """
+    st, sp = getattr(y_true, "shape", None), getattr(y_pred, "shape", None)
+    if st is None or sp is None:
+        return
+    st, sp = tuple(st), tuple(sp)
+    a, b = st, sp
+    while len(a) > len(b) and a[-1] == 1:
+        a = a[:-1]
+    while len(b) > len(a) and b[-1] == 1:
+        b = b[:-1]
+    if len(a) != len(b) or any(i is not None and j is not None and i != j for i, j in zip(a, b, strict=True)):
+        raise ValueError(f"y_true and y_pred must have the same shape, got {st} and {sp} (no broadcasting)")
 
 
 @keras.saving.register_keras_serializable(package="rarunet")
@@ -65,8 +93,8 @@ class DiceLoss(keras.losses.Loss):
 
     def __init__(self, smooth: float = 1.0, per_sample: bool = False, name: str = "dice_loss", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.smooth = float(smooth)
-        self.per_sample = bool(per_sample)
+        self.smooth = check_number("smooth", smooth, min=0)
+        self.per_sample = check_bool("per_sample", per_sample)
 
     def call(self, y_true, y_pred):
         if self.per_sample:
@@ -102,7 +130,7 @@ class DiceMetric(keras.metrics.Metric):
 
     def __init__(self, threshold: float = 0.5, name: str = "dice", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.threshold = float(threshold)
+        self.threshold = check_number("threshold", threshold, min=0, max=1, min_open=True, max_open=True)
         self.tp = self.add_variable(shape=(), initializer="zeros", name="tp", dtype="float32")
         self.fp_fn = self.add_variable(shape=(), initializer="zeros", name="fp_fn", dtype="float32")
 

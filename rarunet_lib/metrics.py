@@ -11,7 +11,8 @@ choice of aggregation: :func:`evaluate`.
 Conventions (see the book's chapter 4 and ``shared/spec/metrics-noise-adl.md``)
 -------------------------------------------------------------------------------
 * Inputs are boolean arrays or integer arrays holding only 0 and 1, of equal
-  shape, 2-D (one slice) or n-D.  Anything else raises ``ValueError``/``TypeError``.
+  shape (shapes that only broadcast are refused), 2-D (one slice) or n-D, not
+  empty.  Anything else raises ``ValueError``/``TypeError``.
 * The boundary of a mask X is X minus its erosion by the cross-shaped
   (face-connected) structuring element, pixels outside the array counting as
   background (medpy's convention with connectivity 1).
@@ -28,6 +29,17 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
+
+from .checks import (
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_mask,
+    check_same_shape,
+    describe,
+    refuse,
+)
 
 __all__ = [
     "MEASURES",
@@ -82,9 +94,9 @@ def as_mask(x, name: str = "mask") -> np.ndarray:
     Raises
     ------
     TypeError
-        For float, complex, object or string arrays.
+        For float, complex, object or string arrays (and None).
     ValueError
-        For integer arrays with values other than 0 and 1, or 0-d input.
+        For integer arrays with values other than 0 and 1, 0-d or empty input.
 
     Example
     -------
@@ -92,25 +104,17 @@ def as_mask(x, name: str = "mask") -> np.ndarray:
     dtype('bool')
     """
     a = np.asarray(x)
-    if a.ndim == 0:
-        raise ValueError(f"{name} must be an array with at least one dimension, got a scalar")
-    if a.dtype == bool:
-        return a
-    if not np.issubdtype(a.dtype, np.integer):
-        raise TypeError(
-            f"{name} must be a boolean array or an integer array of 0/1, got dtype {a.dtype}; "
-            "threshold probabilities first (e.g. prob > 0.5)"
-        )
-    if a.size and (a.min() < 0 or a.max() > 1):
-        bad = np.unique(a[(a != 0) & (a != 1)])[:5]
-        raise ValueError(f"{name} must hold only 0 and 1, found values {bad.tolist()}")
-    return a.astype(bool)
+    if a.ndim == 0 and a.dtype.kind in "biu":
+        raise ValueError(f"{name}={a.item()!r} is not allowed; use an array with at least one dimension")
+    if a.dtype.kind not in "biu":
+        raise refuse(name, x if a.ndim else a.item(), "a boolean array or an integer array of 0/1 "
+                     "(threshold probabilities first, e.g. prob > 0.5)", TypeError)
+    return check_mask(name, a)
 
 
-def _pair(gt, pred) -> tuple[np.ndarray, np.ndarray]:
-    g, m = as_mask(gt, "gt"), as_mask(pred, "pred")
-    if g.shape != m.shape:
-        raise ValueError(f"gt and pred must have the same shape, got {g.shape} and {m.shape}")
+def _pair(gt, pred, names: tuple[str, str] = ("gt", "pred")) -> tuple[np.ndarray, np.ndarray]:
+    g, m = as_mask(gt, names[0]), as_mask(pred, names[1])
+    check_same_shape(names, g, m)
     return g, m
 
 
@@ -248,16 +252,23 @@ def boundary(mask) -> np.ndarray:
     >>> int(boundary(np.ones((3, 3), bool)).sum())  # all but the centre
     8
     """
-    m = as_mask(mask)
+    return _boundary(as_mask(mask))
+
+
+def _boundary(m: np.ndarray) -> np.ndarray:
     return m & ~ndimage.binary_erosion(m, structure=_cross(m.ndim), border_value=0)
 
 
 def _spacing(spacing, ndim: int):
     if spacing is None:
         return None
-    s = np.broadcast_to(np.asarray(spacing, dtype=float), (ndim,)) if np.ndim(spacing) == 0 else np.asarray(spacing, float)
+    allowed = f"{ndim} positive finite numbers (or one)"
+    s = np.asarray(spacing)
+    if s.dtype.kind not in "iuf":
+        raise refuse("spacing", spacing, allowed, ArgumentTypeError)
+    s = np.broadcast_to(s.astype(float), (ndim,)) if s.ndim == 0 else s.astype(float)
     if s.shape != (ndim,) or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise ValueError(f"spacing must be {ndim} positive finite numbers (or one), got {spacing!r}")
+        raise refuse("spacing", spacing, allowed)
     return s
 
 
@@ -288,7 +299,7 @@ def surface_distances(gt, pred, *, spacing=None) -> tuple[np.ndarray, np.ndarray
     g, m = _pair(gt, pred)
     sp = _spacing(spacing, g.ndim)
     g, m = _crop(g, m, 1)
-    bg, bm = boundary(g), boundary(m)
+    bg, bm = _boundary(g), _boundary(m)
 
     def directed(src, dst):
         if not src.any():
@@ -361,8 +372,7 @@ def assd(gt, pred, *, spacing=None, variant: str = "pooled") -> float:
     >>> assd(a, np.roll(a, 1, axis=1))
     0.5
     """
-    if variant not in ("pooled", "mean_of_means"):
-        raise ValueError(f"variant={variant!r} is not allowed; use 'pooled' or 'mean_of_means'")
+    check_choice("variant", variant, ("pooled", "mean_of_means"))
     s = _distance_summary(*surface_distances(gt, pred, spacing=spacing))
     return s["assd"] if variant == "pooled" else s["assd_mean_of_means"]
 
@@ -379,6 +389,7 @@ def rvd(gt, pred, *, signed: bool = False) -> float:
     0.5
     """
     g, m = _pair(gt, pred)
+    signed = check_bool("signed", signed)
     ng = int(g.sum())
     if ng == 0:
         return float("nan")
@@ -397,8 +408,8 @@ def von_neumann(radius: int, ndim: int = 2) -> np.ndarray:
            [1, 1, 1],
            [0, 1, 0]])
     """
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise ValueError(f"radius must be a non-negative integer, got {radius!r}")
+    radius = check_int("radius", radius, min=0)
+    ndim = check_int("ndim", ndim, min=1)
     grid = np.indices((2 * radius + 1,) * ndim) - radius
     return np.abs(grid).sum(axis=0) <= radius
 
@@ -420,7 +431,7 @@ def boundary_dice_scores(gt, pred, *, radius: int = 1) -> tuple[np.ndarray, np.n
     [1.0, 1.0]
     """
     g, m = _pair(gt, pred)
-    k = von_neumann(radius, g.ndim).astype(np.int64)
+    k = von_neumann(radius, g.ndim).astype(np.int64)  # checks radius
     g, m = _crop(g, m, radius + 1)
 
     def window_sum(a):
@@ -432,7 +443,7 @@ def boundary_dice_scores(gt, pred, *, radius: int = 1) -> tuple[np.ndarray, np.n
         den = sg[points] + sm[points]  # >= 1 on either boundary
         return 2.0 * inter[points] / den
 
-    return at(boundary(g)), at(boundary(m))
+    return at(_boundary(g)), at(_boundary(m))
 
 
 def _boundary_summary(on_g: np.ndarray, on_m: np.ndarray) -> dict[str, float]:
@@ -508,6 +519,8 @@ def evaluate_pair(gt, pred, *, spacing=None, radius: int = 1) -> dict[str, float
     (1.0, 0.0, 1.0)
     """
     g, m = _pair(gt, pred)
+    _spacing(spacing, g.ndim)
+    check_int("radius", radius, min=0)
     out = _overlap_from_counts(*confusion(g, m))
     dist = _distance_summary(*surface_distances(g, m, spacing=spacing))
     out.update(hd=dist["hd"], hd95=dist["hd95"], assd=dist["assd"])
@@ -559,9 +572,12 @@ def evaluate(
     >>> r["dice"], r["skipped"]["hd"]
     (1.0, 1)
     """
-    g, m = _pair(gt_stack, pred_stack)
+    check_choice("aggregate", aggregate, ("pooled", "per_slice", "volume"))
+    g, m = _pair(gt_stack, pred_stack, ("gt_stack", "pred_stack"))
     if g.ndim != 3:
-        raise ValueError(f"gt_stack must have shape (n, H, W), got {g.shape}")
+        raise ValueError(f"gt_stack={describe(g)} is not allowed; use a stack of shape (n, H, W)")
+    _spacing(spacing, 3 if aggregate == "volume" else 2)
+    check_int("radius", radius, min=0)
     n = g.shape[0]
     if aggregate == "volume":
         out = evaluate_pair(g, m, spacing=spacing, radius=radius)
@@ -577,8 +593,6 @@ def evaluate(
             out[key] = float(vals[ok].mean()) if ok.any() else float("nan")
         out.update(n_slices=n, skipped=skipped)
         return out
-    if aggregate != "pooled":
-        raise ValueError(f"aggregate={aggregate!r} is not allowed; use 'pooled', 'per_slice' or 'volume'")
     tp = fp = fn = tn = 0
     d_mg, d_gm, b_g, b_m = [], [], [], []
     skipped_dist = 0

@@ -29,6 +29,7 @@ Only NumPy and SciPy are used.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,18 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from .checks import (
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_mask,
+    check_number,
+    check_same_shape,
+    check_seed,
+    describe,
+    refuse,
+)
 from .fileio import atomic_write_json
 
 __all__ = [
@@ -62,38 +75,19 @@ class NoiseUnreachableError(ValueError):
 
 # --------------------------------------------------------------------------- checks
 def _check_mask(mask, name: str = "mask") -> np.ndarray:
-    a = np.asarray(mask)
-    if a.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D binary array, got shape {a.shape}")
-    if a.dtype == bool:
-        return a
-    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise ValueError(f"{name} must be a 2-D binary array (bool or 0/1), got dtype {a.dtype}")
-    if a.size and not np.isin(a, (0, 1)).all():
-        raise ValueError(f"{name} must be binary (values 0/1 only), found other values")
-    return a.astype(bool)
+    return check_mask(name, mask, ndim=2, floats=True)
 
 
 def _check_alpha(alpha) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number in (0, 1], got {alpha!r}") from None
-    if not 0.0 < a <= 1.0:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-    return a
+    return check_number("alpha", alpha, min=0, max=1, min_open=True)
 
 
-def _check_kind(kind) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"kind={kind!r} is not allowed; use one of {KINDS}")
-    return kind
+def _check_kind(kind, name: str = "kind") -> str:
+    return check_choice(name, kind, KINDS)
 
 
 def _check_overlap(overlap) -> str:
-    if overlap not in _OVERLAPS:
-        raise ValueError(f"overlap={overlap!r} is not allowed; use 'dice' or 'iou'")
-    return overlap
+    return check_choice("overlap", overlap, _OVERLAPS)
 
 
 def overlap_score(clean, noisy, overlap: str = "dice") -> float:
@@ -105,7 +99,9 @@ def overlap_score(clean, noisy, overlap: str = "dice") -> float:
     0.6666666666666666
     """
     _check_overlap(overlap)
-    g, m = np.asarray(clean, bool), np.asarray(noisy, bool)
+    g = check_mask("clean", clean, floats=True)
+    m = check_mask("noisy", noisy, floats=True)
+    check_same_shape(("clean", "noisy"), g, m)
     inter = np.count_nonzero(g & m)
     sg, sm = np.count_nonzero(g), np.count_nonzero(m)
     if sg + sm == 0:
@@ -283,9 +279,12 @@ def corrupt(
 
     Raises
     ------
+    TypeError
+        For arguments of the wrong type (a string ``alpha``, a float seed...).
     ValueError
-        For a mask that is not 2-D binary, an unknown kind or overlap, or
-        ``alpha`` outside (0, 1].
+        For a mask that is not 2-D binary or is empty, an unknown kind or
+        overlap, ``alpha`` outside (0, 1], a negative seed, a non-positive
+        ``sigma``, ``paper_size`` or ``paper_period``.
     NoiseUnreachableError
         (a ``ValueError``) when ``alpha`` cannot be reached for this mask (an
         empty mask, a mask of a few pixels, a dilation larger than the image).
@@ -300,6 +299,15 @@ def corrupt(
     g = _check_mask(mask)
     kind = _check_kind(kind)
     overlap = _check_overlap(overlap)
+    check_seed("seed", seed)
+    if kind in CALIBRATED_KINDS and alpha is not None:
+        _check_alpha(alpha)
+    if sigma is not None:
+        check_number("sigma", sigma, min=0, min_open=True)
+    check_int("paper_size", paper_size, min=1)
+    check_number("paper_amplitude", paper_amplitude)
+    check_number("paper_period", paper_period, min=0, min_open=True)
+    return_info = check_bool("return_info", return_info)
     rng = np.random.default_rng(seed)
     if not g.any():
         raise NoiseUnreachableError("mask has no foreground pixel: no noise level can be reached")
@@ -395,23 +403,21 @@ def make_noisy_labels(
     (2, True)
     """
     a = np.asarray(masks)
-    if a.ndim != 3:
-        raise ValueError(f"masks must have shape (n, H, W), got {a.shape}")
+    if a.ndim != 3 or a.size == 0:
+        raise refuse("masks", a, "a non-empty stack of binary masks of shape (n, H, W)")
     alpha = _check_alpha(alpha)
-    try:
-        beta_f = float(beta)
-    except (TypeError, ValueError):
-        raise ValueError(f"beta must be a number in [0, 1], got {beta!r}") from None
-    if not 0.0 <= beta_f <= 1.0:
-        raise ValueError(f"beta must be in [0, 1], got {beta!r}")
-    if isinstance(kinds, str) or len(kinds) == 0:
-        raise ValueError(f"kinds must be a non-empty sequence of kinds from {KINDS}, got {kinds!r}")
-    for k in kinds:
-        _check_kind(k)
+    beta_f = check_number("beta", beta, min=0, max=1)
+    if isinstance(kinds, str) or not isinstance(kinds, Sequence):
+        raise refuse("kinds", kinds, f"a sequence of kinds from {KINDS}", ArgumentTypeError)
+    if len(kinds) == 0:
+        raise refuse("kinds", kinds, f"a non-empty sequence of kinds from {KINDS}")
+    for i, k in enumerate(kinds):
+        _check_kind(k, f"kinds[{i}]")
     _check_overlap(overlap)
-    if on_unreachable not in ("flag", "raise"):
-        raise ValueError(f"on_unreachable={on_unreachable!r} is not allowed; use 'flag' or 'raise'")
-    clean = np.stack([_check_mask(m, f"masks[{i}]") for i, m in enumerate(a)]) if len(a) else a.astype(bool)
+    check_seed("seed", seed, none=False, generator=False)
+    check_choice("on_unreachable", on_unreachable, ("flag", "raise"))
+    workers = check_int("workers", workers, min=1)
+    clean = check_mask("masks", a, ndim=3, floats=True)
 
     n = clean.shape[0]
     n_noisy = round(beta_f * n)
@@ -426,8 +432,6 @@ def make_noisy_labels(
     assigned = rng.permutation(np.resize(np.asarray(kinds, dtype=object), n_noisy))
     child_seeds = rng.integers(0, 2**63 - 1, size=n_noisy)
 
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     jobs = [(clean[idx], str(kind), alpha, int(child), overlap, int(idx))
             for idx, kind, child in zip(chosen, assigned, child_seeds, strict=True)]
     if workers > 1 and len(jobs) > 1:
@@ -491,6 +495,10 @@ def save_manifest(manifest: list[dict], path, **metadata) -> Path:
     >>> load_manifest(p)
     []
     """
+    if not isinstance(manifest, list) or not all(isinstance(e, dict) for e in manifest):
+        raise refuse("manifest", manifest, "a list of dicts (as returned by make_noisy_labels)", ArgumentTypeError)
+    if not isinstance(path, (str, os.PathLike)):
+        raise refuse("path", path, "a str or os.PathLike path", ArgumentTypeError)
     doc = {"format": "rarunet-noise-manifest/1", **metadata, "entries": manifest}
     return atomic_write_json(path, doc)
 
@@ -500,11 +508,30 @@ def load_manifest(path) -> list[dict]:
 
     Raises
     ------
+    FileNotFoundError
+        If the file does not exist.
     ValueError
-        If the file is not a noise manifest.
+        If the file is not valid JSON (truncated, empty), not a noise
+        manifest, or its entries are not a list of dicts with an ``index``;
+        the message names the file.
     """
-    with open(path) as f:
-        doc = json.load(f)
+    if not isinstance(path, (str, os.PathLike)):
+        raise refuse("path", path, "a str or os.PathLike path", ArgumentTypeError)
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"path={str(p)!r} does not exist")
+    if not p.is_file():
+        raise ValueError(f"path={str(p)!r} is not a file; use a noise manifest (.json)")
+    try:
+        doc = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{p}: not valid JSON ({err}); is the file truncated?") from err
     if not isinstance(doc, dict) or doc.get("format") != "rarunet-noise-manifest/1":
-        raise ValueError(f"path={str(path)!r} is not a rarunet noise manifest")
-    return doc["entries"]
+        raise ValueError(f"{p}: not a rarunet noise manifest (no format 'rarunet-noise-manifest/1')")
+    entries = doc.get("entries")
+    if not isinstance(entries, list):
+        raise ValueError(f"{p}: 'entries' is {describe(entries)}; a list of entries is required")
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or "index" not in e:
+            raise ValueError(f"{p}: entries[{i}]={describe(e)} is not a manifest entry (a dict with 'index')")
+    return entries

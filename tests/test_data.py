@@ -96,6 +96,41 @@ def test_case_validation():
         _ = Case(hu, None, (1, 1, 1)).mask
 
 
+
+def test_incomplete_files_are_refused_but_complete_ones_load(tmp_path):
+    """A NIfTI re-written whole loads voxel for voxel; the same bytes cut short are refused."""
+    import gzip
+    import shutil
+
+    src = io.samples_dir() / "totalseg"
+    raw = gzip.open(src / "ct_3mm.nii.gz").read()
+    (tmp_path / "whole.nii").write_bytes(raw)
+    (tmp_path / "cut.nii").write_bytes(raw[:-1])  # one byte short
+    ref = data.load_case(src / "ct_3mm.nii.gz")
+    np.testing.assert_array_equal(data.load_case(tmp_path / "whole.nii").hu, ref.hu)
+    with pytest.raises(ValueError, match=r"cut\.nii.*incomplete"):
+        data.load_case(tmp_path / "cut.nii")
+    # a series that ends one slice early is complete (evenly spaced); one missing inside is not
+    files = sorted((src / "ct_dicom").iterdir())
+    for name, drop in (("short_end", files[-1]), ("gap", files[10])):
+        shutil.copytree(src / "ct_dicom", tmp_path / name)
+        (tmp_path / name / drop.name).unlink()
+    full = data.load_case(src / "ct_dicom")
+    short = data.load_case(tmp_path / "short_end")
+    assert short.hu.shape == (19, 512, 512) and short.spacing == full.spacing
+    np.testing.assert_array_equal(short.hu, full.hu[1:])  # the last file is the lowest slice
+    with pytest.raises(ValueError, match="gap of 4 mm.*1 slice"):
+        data.load_case(tmp_path / "gap")
+
+
+def test_case_rounds_float_hu_and_refuses_what_int16_cannot_hold():
+    c = Case(np.array([[[0.4, 0.6, -0.6, 32767.0, -32768.0]]]), None, (1, 1, 1))
+    assert c.hu.dtype == np.int16 and c.hu.ravel().tolist() == [0, 1, -1, 32767, -32768]
+    for bad in (32768.0, -32769.0, np.nan):
+        with pytest.raises(ValueError, match="hu"):
+            Case(np.full((1, 1, 2), bad), None, (1, 1, 1))
+
+
 # ---------------------------------------------------------------- phantom
 def test_phantom_is_reproducible_and_ct_like():
     a = data.synthetic_case(3, n_slices=12, size=128)

@@ -207,3 +207,16 @@ def test_keras_dice_metric_and_loss_agree_with_numpy():
     per = np.asarray(DiceLoss(smooth=0.0, per_sample=True).call(g, hard))
     ref = [1 - M.dice(g[i, ..., 0] > 0, hard[i, ..., 0] > 0) for i in range(4)]
     np.testing.assert_allclose(per, ref, atol=1e-6)
+
+
+def test_shapes_that_only_broadcast_are_refused_not_broadcast():
+    """A (1, H, W) truth against (N, H, W) predictions would score every slice against slice 0."""
+    g = np.zeros((1, 6, 6), bool)
+    g[0, 1:4, 1:4] = True
+    p = np.repeat(g, 3, axis=0)
+    with pytest.raises(ValueError, match="gt and pred.*no broadcasting"):
+        M.dice(g, p)
+    with pytest.raises(ValueError, match="gt_stack and pred_stack"):
+        M.evaluate(g, p)
+    assert M.evaluate(np.repeat(g, 3, axis=0), p)["dice"] == 1.0  # the same data, same shapes
+    assert M.dice(g.astype(np.uint8), g) == 1.0  # integer 0/1 and bool both accepted

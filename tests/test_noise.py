@@ -157,3 +157,15 @@ def test_corrupt_bad_masks():
         noise.corrupt(np.ones((8, 8)), "shear", 0.8)
     with pytest.raises(ValueError, match="alpha"):
         noise.corrupt(np.ones((8, 8)), "erosion", None)
+
+
+def test_manifest_round_trip_and_seeds_of_every_accepted_form(tmp_path):
+    entries = [{"index": 3, "kind": "erosion", "seed": 7}]
+    path = noise.save_manifest(entries, tmp_path / "m.json", alpha=0.8)
+    assert noise.load_manifest(path) == entries
+    m = np.zeros((32, 32), np.uint8)
+    m[8:24, 8:24] = 1
+    ref = noise.corrupt(m, "erosion", 0.8, seed=5)
+    for seed in (np.int64(5), [5], np.random.default_rng(5)):  # the same stream as seed=5
+        np.testing.assert_array_equal(noise.corrupt(m, "erosion", 0.8, seed=seed), ref)
+    np.testing.assert_array_equal(noise.corrupt(m.astype(float), "erosion", 0.8, seed=5), ref)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import ArgumentTypeError, check_array, describe, refuse
+
 __all__ = ["Case"]
 
 
@@ -28,11 +30,19 @@ class Case:
     meta : dict
         Provenance and per-case parameters (source, licence, level range...).
 
+    Float ``hu`` is rounded to the nearest integer; NaN, inf and values
+    beyond the int16 range (-32768 to 32767) are **refused**, not clipped
+    (a cast would turn NaN into 0 HU, water, and wrap 1e6 around).
+
     Raises
     ------
+    TypeError
+        If ``hu`` or ``labels`` is not numeric (bool ``hu`` included), the
+        spacing is not numbers, ``name`` is not a str or ``meta`` not a dict.
     ValueError
-        If the arrays are not 3-D, the case is empty, shapes differ, the
-        labels are not integers, or the spacing is not 3 positive numbers.
+        If the arrays are not 3-D, the case is empty, shapes differ, ``hu``
+        holds NaN, inf or values beyond int16, the labels are not
+        non-negative integers, or the spacing is not 3 positive numbers.
 
     Example
     -------
@@ -49,29 +59,45 @@ class Case:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        hu = np.asarray(self.hu)
-        if hu.ndim != 3:
-            raise ValueError(f"hu must have shape (slices, H, W), got {hu.shape}")
-        if hu.shape[0] == 0 or hu.shape[1] == 0 or hu.shape[2] == 0:
-            raise ValueError(f"the case is empty: hu has shape {hu.shape}")
-        if not np.issubdtype(hu.dtype, np.integer) and not np.issubdtype(hu.dtype, np.floating):
-            raise ValueError(f"hu must be numeric, got dtype {hu.dtype}")
-        object.__setattr__(self, "hu", hu.astype(np.int16, copy=False) if hu.dtype != np.int16 else hu)
+        hu = check_array("hu", self.hu, ndim=3, kinds="iuf", nonempty=False)
+        if hu.size == 0:
+            raise ValueError(f"the case is empty: hu has shape {hu.shape}; use at least one slice of 1x1")
+        if hu.dtype != np.int16:
+            hu = check_array("hu", hu)  # NaN and inf refused
+            if hu.min() < -32768 or hu.max() > 32767:
+                raise ValueError(f"hu={describe(hu)} holds values from {hu.min()} to {hu.max()}; "
+                                 "use HU within the int16 range -32768 to 32767")
+            hu = (np.rint(hu) if hu.dtype.kind == "f" else hu).astype(np.int16)
+        object.__setattr__(self, "hu", hu)
         if self.labels is not None:
-            lab = np.asarray(self.labels)
+            lab = check_array("labels", self.labels, kinds="biuf", finite=False, nonempty=False)
             if lab.shape != hu.shape:
-                raise ValueError(f"labels shape {lab.shape} does not match image shape {hu.shape}")
+                raise ValueError(f"labels shape {lab.shape} does not match image shape {hu.shape} "
+                                 "(no broadcasting)")
             if lab.dtype == bool:
                 lab = lab.astype(np.uint8)
             if not np.issubdtype(lab.dtype, np.integer):
                 if not np.all(np.mod(lab, 1) == 0):
                     raise ValueError(f"labels must be integers, got non-integer values (dtype {lab.dtype})")
                 lab = lab.astype(np.int32)
+            if lab.min() < 0:
+                raise ValueError(f"labels={describe(lab)} holds negative ids (min {lab.min()}); "
+                                 "use 0 for background and positive ids for vertebrae")
             object.__setattr__(self, "labels", lab)
-        sp = tuple(float(s) for s in np.broadcast_to(np.asarray(self.spacing, float), (3,)))
+        allowed = "3 positive numbers (z, y, x) in mm"
+        sp_in = np.asarray(self.spacing)
+        if sp_in.dtype.kind not in "iuf":
+            raise refuse("spacing", self.spacing, allowed, ArgumentTypeError)
+        if sp_in.shape not in ((), (3,)):
+            raise refuse("spacing", self.spacing, allowed)
+        sp = tuple(float(s) for s in np.broadcast_to(sp_in.astype(float), (3,)))
         if not all(np.isfinite(s) and s > 0 for s in sp):
             raise ValueError(f"spacing must be 3 positive numbers (z, y, x) in mm, got {self.spacing!r}")
         object.__setattr__(self, "spacing", sp)
+        if not isinstance(self.name, str):
+            raise refuse("name", self.name, "a str", ArgumentTypeError)
+        if not isinstance(self.meta, dict):
+            raise refuse("meta", self.meta, "a dict", ArgumentTypeError)
 
     @property
     def n_slices(self) -> int:

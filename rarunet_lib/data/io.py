@@ -7,10 +7,18 @@ a label map stored in different orientations can be aligned by physical
 position (the DICOM demo's labels are stored with the y axis flipped).
 One dependency instead of three (nibabel, pydicom and a hand-written
 MetaImage parser).  It is imported only when a file is read.
+
+SimpleITK reads an incomplete file without complaint (a truncated NIfTI
+comes back with its missing part as zeros, a DICOM series with a missing
+slice comes back with the slices after the gap misplaced), so every file is
+checked first (:mod:`rarunet_lib.data.filechecks`): a NIfTI must hold the
+bytes its header announces, a MetaImage's data file must exist and be long
+enough, a DICOM series must have evenly spaced slice positions.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Iterable
 from importlib import resources
@@ -18,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import ArgumentTypeError, check_choice, check_number, check_path, refuse
 from .case import Case
+from .filechecks import check_dicom_series, check_image_file
 
 __all__ = [
     "DATA_DIR_ENV_VAR",
@@ -49,19 +59,30 @@ def _read(path: Path, arg: str):
 
     if not path.exists():
         raise FileNotFoundError(f"{arg}={str(path)!r} does not exist")
+    if path.is_dir():
+        reader = sitk.ImageSeriesReader()
+        names = reader.GetGDCMSeriesFileNames(str(path))
+        if not names:
+            raise ValueError(f"{arg}={str(path)!r} could not be read as a CT image: "
+                             "no DICOM series found in the folder")
     try:
         if path.is_dir():
-            reader = sitk.ImageSeriesReader()
-            names = reader.GetGDCMSeriesFileNames(str(path))
-            if not names:
-                raise ValueError("no DICOM series found in the folder")
+            check_dicom_series(path, names)
+        else:
+            check_image_file(path)
+    except (ValueError, FileNotFoundError) as err:
+        raise type(err)(f"{arg}={str(path)!r} could not be read as a CT image: {err}") from err
+    try:
+        if path.is_dir():
             reader.SetFileNames(names)
             image = reader.Execute()
         else:
             image = sitk.ReadImage(str(path))
-    except (RuntimeError, ValueError) as err:  # SimpleITK raises RuntimeError on corrupt files
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{arg}={str(path)!r} could not be read as a CT image: {first}") from None
+    except RuntimeError as err:  # SimpleITK raises RuntimeError on corrupt files
+        lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
+        why = next((ln for ln in reversed(lines) if not ln.startswith(("Exception thrown", "/"))),
+                   lines[0] if lines else type(err).__name__)
+        raise ValueError(f"{arg}={str(path)!r} could not be read as a CT image: {why}") from err
     if image.GetDimension() != 3:
         raise ValueError(f"{arg}={str(path)!r} is {image.GetDimension()}-D; a 3-D volume is required")
     return sitk.DICOMOrient(image, "LPS")
@@ -90,7 +111,9 @@ def load_case(
         Subtracted from the stored values to give Hounsfield units.
         ``"auto"``: 1000 for MetaImage files whose values are all >= 0 (the
         CSI 2014 convention, HU + 1000), else 0 (DICOM rescale slopes and
-        intercepts are applied by the reader).
+        intercepts are applied by the reader).  HU are rounded to integers;
+        NaN or inf values and HU beyond the int16 range (-32768 to 32767)
+        are **refused** (never clipped or cast: NaN would become 0 HU, water).
     keep_labels : iterable of int, optional
         Label ids that are vertebrae; every other id becomes 0 (for
         multi-organ maps such as TotalSegmentator's, vertebrae = 26-50).
@@ -105,11 +128,18 @@ def load_case(
 
     Raises
     ------
+    TypeError
+        If a path is not a str or PathLike, ``hu_offset`` not a number or
+        "auto", ``keep_labels`` not integers, ``name`` not a str.
     FileNotFoundError
-        If a path does not exist (the message names the argument).
+        If a path (or a MetaImage's data file) does not exist (the message
+        names the argument and the file).
     ValueError
-        If a file cannot be read, is not 3-D, the labels are not integers, or
-        the label map does not overlap the image.
+        If a file cannot be read or is incomplete (a NIfTI shorter than its
+        header says, a MetaImage ``.raw`` too short, a DICOM series with a
+        missing, duplicated or unevenly spaced slice), is not 3-D, holds NaN
+        or HU beyond int16, the labels are not non-negative integers, or the
+        label map does not overlap the image; the message names the file.
 
     Example
     -------
@@ -120,25 +150,45 @@ def load_case(
     """
     import SimpleITK as sitk
 
-    image_path = Path(image_path)
+    image_path = check_path("image_path", image_path)
+    if labels is not None:
+        labels = check_path("labels", labels)
+    if isinstance(hu_offset, str) and hu_offset != "auto":
+        raise refuse("hu_offset", hu_offset, "a finite number or 'auto'")
+    if not isinstance(hu_offset, str):
+        try:
+            check_number("hu_offset", hu_offset)
+        except ValueError as err:  # ArgumentTypeError included
+            raise type(err)(f"{err} or 'auto'") from None
+    keep = None if keep_labels is None else _check_keep_labels(keep_labels)
+    if name is not None and not isinstance(name, str):
+        raise refuse("name", name, "a str or None", ArgumentTypeError)
+
     image = _read(image_path, "image_path")
     hu = sitk.GetArrayFromImage(image)
+    if hu.dtype.kind == "f" and not np.isfinite(hu).all():
+        raise ValueError(f"image_path={str(image_path)!r} holds {int(np.count_nonzero(~np.isfinite(hu)))} "
+                         "NaN or inf values; a CT image in HU needs finite values")
     if hu_offset == "auto":
         is_meta = image_path.suffix.lower() in (".mhd", ".mha")
         offset = CSI_HU_OFFSET if is_meta and hu.min() >= 0 else 0
     else:
-        try:
-            offset = float(hu_offset)
-        except (TypeError, ValueError):
-            raise ValueError(f"hu_offset must be a number or 'auto', got {hu_offset!r}") from None
-    hu = np.clip(np.rint(hu.astype(np.float64) - offset), -32768, 32767).astype(np.int16)
+        offset = float(hu_offset)
+    hu = np.rint(hu.astype(np.float64) - offset)
+    if hu.min() < -32768 or hu.max() > 32767:  # refused before the int16 cast, which would wrap
+        raise ValueError(f"image_path={str(image_path)!r} holds HU from {hu.min():g} to {hu.max():g} "
+                         f"(hu_offset={offset:g}), beyond the int16 range -32768 to 32767")
+    hu = hu.astype(np.int16)
 
     lab = None
     if labels is not None:
-        lab_img = _read(Path(labels), "labels")
+        lab_img = _read(labels, "labels")
         raw = sitk.GetArrayFromImage(lab_img)
         if not np.issubdtype(raw.dtype, np.integer) and not np.all(np.mod(raw, 1) == 0):
             raise ValueError(f"labels={str(labels)!r} holds non-integer values; a label map is required")
+        if raw.min() < 0:
+            raise ValueError(f"labels={str(labels)!r} holds negative ids (min {raw.min():g}); "
+                             "a label map holds 0 (background) and positive ids")
         same_grid = (lab_img.GetSize() == image.GetSize()
                      and np.allclose(lab_img.GetOrigin(), image.GetOrigin(), atol=1e-3)
                      and np.allclose(lab_img.GetSpacing(), image.GetSpacing(), atol=1e-6)
@@ -149,14 +199,25 @@ def load_case(
         lab = sitk.GetArrayFromImage(lab_img).astype(np.int32)
         if (raw != 0).any() and not (lab != 0).any():
             raise ValueError(f"labels={str(labels)!r} does not overlap image_path in physical space")
-        if keep_labels is not None:
-            keep = np.asarray(list(keep_labels), dtype=np.int64)
+        if keep is not None:
             lab = np.where(np.isin(lab, keep), lab, 0).astype(np.int32)
 
     spacing = tuple(float(s) for s in reversed(image.GetSpacing()))
     meta = {"source": str(image_path), "labels_source": None if labels is None else str(labels),
             "hu_offset": offset}
     return Case(hu, lab, spacing, name=name or image_path.name.split(".")[0], meta=meta)
+
+
+def _check_keep_labels(keep_labels) -> np.ndarray:
+    allowed = "an iterable of non-negative integer label ids"
+    if isinstance(keep_labels, (str, bytes)) or not isinstance(keep_labels, Iterable):
+        raise refuse("keep_labels", keep_labels, allowed, ArgumentTypeError)
+    ids = list(keep_labels)
+    if any(isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) for i in ids):
+        raise refuse("keep_labels", keep_labels, allowed, ArgumentTypeError)
+    if any(i < 0 for i in ids):
+        raise refuse("keep_labels", keep_labels, allowed)
+    return np.asarray(ids, dtype=np.int64)
 
 
 def _find_file(root: Path, stem: str) -> Path | None:
@@ -179,6 +240,8 @@ def find_csi2014(root=None) -> dict[int, tuple[Path, Path]]:
 
     Raises
     ------
+    TypeError
+        If ``root`` is not a str or PathLike.
     FileNotFoundError
         If the folder is not given or missing, or a case is missing (named).
     """
@@ -189,7 +252,7 @@ def find_csi2014(root=None) -> dict[int, tuple[Path, Path]]:
                 f"no dataset folder given: pass root=... or set {DATA_DIR_ENV_VAR} to the folder "
                 "holding case1.mhd ... case10.mhd"
             )
-    root = Path(root)
+    root = check_path("root", root, exists=False)
     if not root.is_dir():
         raise FileNotFoundError(f"root={str(root)!r} is not a folder")
     found, missing = {}, []
@@ -221,6 +284,7 @@ def load_csi2014(root=None, *, hu_offset: float = CSI_HU_OFFSET) -> dict[str, li
     dict
         ``{"train": [case1, ..., case9], "test": [case10]}``.
     """
+    check_number("hu_offset", hu_offset)
     paths = find_csi2014(root)
     cases = {n: load_case(img, lab, hu_offset=hu_offset, name=f"case{n}") for n, (img, lab) in paths.items()}
     return {"train": [cases[n] for n in range(1, 10)], "test": [cases[10]]}
@@ -260,8 +324,10 @@ def load_demo(name: str) -> Case:
     >>> load_demo("upper_abdomen_dicom").hu.shape
     (20, 512, 512)
     """
-    if name not in _DEMOS:
-        raise ValueError(f"name={name!r} is not a demo case; valid names: {', '.join(_DEMOS)}")
+    try:
+        check_choice("name", name, tuple(_DEMOS))
+    except ValueError:
+        raise refuse("name", name, f"the name of a demo case, one of {tuple(_DEMOS)}") from None
     image, labels, keep, description = _DEMOS[name]
     folder = samples_dir() / "totalseg"
     case = load_case(folder / image, folder / labels, keep_labels=keep, name=name)

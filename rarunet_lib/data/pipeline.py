@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from ..checks import check_array, check_bool, check_int, check_mask, describe
+
 __all__ = ["make_dataset"]
 
 
@@ -53,11 +55,19 @@ def make_dataset(
 
     Raises
     ------
+    TypeError
+        For non-numeric arrays, a non-int batch size or seed, non-bool flags.
     ValueError
-        For mismatched lengths or a batch larger than the data.
+        For empty or non-finite images, non-binary masks, mismatched lengths,
+        a batch larger than the data, a negative seed, negative or
+        non-finite weights.
     """
-    x = np.asarray(images, dtype=np.float32)
-    y = np.asarray(masks, dtype=np.float32)
+    x = check_array("images", images, ndim=(3, 4)).astype(np.float32, copy=False)
+    y = check_mask("masks", masks, ndim=(3, 4), floats=True).astype(np.float32)
+    shuffle, augment = check_bool("shuffle", shuffle), check_bool("augment", augment)
+    drop_remainder = check_bool("drop_remainder", drop_remainder)
+    with_index = check_bool("with_index", with_index)
+    seed = check_int("seed", seed, min=0)
     if x.ndim == 3:
         x = x[..., None]
     if y.ndim == 3:
@@ -67,14 +77,14 @@ def make_dataset(
         raise ValueError(f"images and masks must have the same length, got {n} and {y.shape[0]}")
     if y.shape[1:3] != x.shape[1:3]:
         raise ValueError(f"images and masks must have the same height and width, got {x.shape} and {y.shape}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer from 1 to the number of samples ({n}), got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, min=1, max=n)
     index = np.arange(n, dtype=np.int32)
     parts = [x, y, index]
     if weights is not None:
-        w = np.asarray(weights, dtype=np.float32)
-        if w.shape != (n,):
-            raise ValueError(f"weights must have shape ({n},), got {w.shape}")
+        w = check_array("weights", weights, ndim=1, kinds="iuf").astype(np.float32)
+        if w.shape != (n,) or (w < 0).any():
+            raise ValueError(f"weights={describe(w)} is not allowed; use {n} non-negative finite "
+                             "numbers, one per sample")
         parts.append(w)
     ds = tf.data.Dataset.from_tensor_slices(tuple(parts)).cache()
     if shuffle:

@@ -14,6 +14,17 @@ from collections.abc import Sequence
 import numpy as np
 from skimage.transform import resize
 
+from ..checks import (
+    ArgumentTypeError,
+    check_array,
+    check_choice,
+    check_int,
+    check_mask,
+    check_number,
+    check_seed,
+    describe,
+    refuse,
+)
 from .case import Case
 
 __all__ = [
@@ -35,17 +46,33 @@ MASK_RULES: tuple[str, ...] = ("area", "nearest", "bicubic_gt0")
 
 
 def _check_window(window) -> tuple[float, float]:
-    try:
-        lo, hi = (float(w) for w in window)
-    except (TypeError, ValueError):
-        raise ValueError(f"window must be (low, high) in HU, got {window!r}") from None
+    allowed = "(low, high) in HU, two finite numbers with low < high"
+    if isinstance(window, (str, bytes)) or not isinstance(window, (Sequence, np.ndarray)):
+        raise refuse("window", window, allowed, ArgumentTypeError)
+    if len(window) != 2:
+        raise refuse("window", window, allowed)
+    lo, hi = (check_number(f"window[{i}]", w) for i, w in enumerate(window))
     if not lo < hi:
-        raise ValueError(f"window low end must be below its high end, got {window!r}")
+        raise ValueError(f"window low end must be below its high end, got window={window!r}")
     return lo, hi
+
+
+def _check_size(size, *, multiple: int = 1) -> int:
+    size = check_int("size", size, min=multiple)
+    if size % multiple:
+        raise refuse("size", size, f"a positive multiple of {multiple}")
+    return size
 
 
 def apply_window(hu, window=DEFAULT_WINDOW) -> np.ndarray:
     """Clip HU to ``window`` and scale to [0, 1] (float32).
+
+    Raises
+    ------
+    TypeError
+        If ``hu`` is not numeric or ``window`` not a pair of numbers.
+    ValueError
+        If ``hu`` is empty or holds NaN/inf, or the window is not finite with low < high.
 
     Example
     -------
@@ -53,7 +80,8 @@ def apply_window(hu, window=DEFAULT_WINDOW) -> np.ndarray:
     [0.0, 0.5, 1.0]
     """
     lo, hi = _check_window(window)
-    x = (np.asarray(hu, dtype=np.float32) - lo) / (hi - lo)
+    hu = check_array("hu", hu, kinds="iuf")
+    x = (hu.astype(np.float32) - lo) / (hi - lo)
     return np.clip(x, 0.0, 1.0)
 
 
@@ -84,15 +112,30 @@ def resize_masks(masks, size: int, rule: str = "area") -> np.ndarray:
         threshold ``> 0``: every pixel that touches the mask becomes mask, which
         dilates it.
 
+    Raises
+    ------
+    TypeError, ValueError
+        For masks that are not a non-empty stack of square binary masks, a
+        size that is not a positive integer, or an unknown rule.
+
     Example
     -------
     >>> m = np.zeros((1, 8, 8), np.uint8); m[0, 2:6, 2:6] = 1
     >>> int(resize_masks(m, 4)[0].sum()), int(resize_masks(m, 4, "bicubic_gt0")[0].sum())
     (4, 8)
     """
-    if rule not in MASK_RULES:
-        raise ValueError(f"rule={rule!r} is not allowed; use one of {MASK_RULES}")
-    m = np.asarray(masks).astype(np.float32)
+    return _resize_masks(_check_square_masks(masks), _check_size(size), check_choice("rule", rule, MASK_RULES))
+
+
+def _check_square_masks(masks, name: str = "masks") -> np.ndarray:
+    m = check_mask(name, masks, ndim=3, floats=True)
+    if m.shape[1] != m.shape[2]:
+        raise refuse(name, m, "square masks (n, H, H); pad first")
+    return m
+
+
+def _resize_masks(masks: np.ndarray, size: int, rule: str) -> np.ndarray:
+    m = masks.astype(np.float32)
     shape = (m.shape[0], size, size)
     if rule == "nearest":
         out = resize(m, shape, order=0, anti_aliasing=False, preserve_range=True) > 0.5
@@ -131,9 +174,11 @@ def preprocess(
     Raises
     ------
     TypeError
-        If ``case`` is not a Case.
+        If ``case`` is not a Case, ``size`` not an int (bools and floats
+        refused), ``window`` not a pair of numbers.
     ValueError
-        For a size not divisible by 16, a bad window, or a case without labels.
+        For a size not divisible by 16, a bad window or mask rule, or a case
+        without labels.
 
     Example
     -------
@@ -142,17 +187,27 @@ def preprocess(
     >>> x.shape, x.dtype.name, y.dtype.name
     ((2, 32, 32), 'float32', 'uint8')
     """
+    _check_case(case, "case")
+    size = _check_size(size, multiple=16)
+    _check_window(window)
+    check_choice("mask_rule", mask_rule, MASK_RULES)
+    return _preprocess(case, size, window, mask_rule)
+
+
+def _check_case(case, name: str) -> None:
     if not isinstance(case, Case):
-        raise TypeError(f"case must be a Case, got {type(case).__name__}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16 or size % 16:
-        raise ValueError(f"size must be a positive multiple of 16, got {size!r}")
-    lo, _ = _check_window(window)
+        raise ArgumentTypeError(f"{name} must be a Case, got {type(case).__name__}")
+    if case.labels is None:
+        raise ValueError(f"{name}={case.name!r} has no labels; preprocess needs a labelled case")
+
+
+def _preprocess(case: Case, size: int, window, mask_rule: str) -> tuple[np.ndarray, np.ndarray]:
     images = apply_window(_pad_square(case.hu, -1024), window)
     masks = _pad_square(case.mask, 0)
     if images.shape[-1] != size:
         images = resize(images, (images.shape[0], size, size), order=1, anti_aliasing=True,
                         preserve_range=True).astype(np.float32)
-        masks = resize_masks(masks, size, mask_rule)
+        masks = _resize_masks(masks, size, mask_rule)
     return np.clip(images, 0.0, 1.0), masks.astype(np.uint8)
 
 
@@ -173,9 +228,16 @@ def prepare(cases: Sequence[Case], size: int, window=DEFAULT_WINDOW, *, mask_rul
     >>> x.shape, idx.tolist()
     ((6, 32, 32), [0, 0, 0, 1, 1, 1])
     """
+    if isinstance(cases, (Case, str)) or not isinstance(cases, Sequence):
+        raise refuse("cases", cases, "a sequence of Case objects", ArgumentTypeError)
     if len(cases) == 0:
-        raise ValueError("cases is empty")
-    parts = [preprocess(c, size, window, mask_rule=mask_rule) for c in cases]
+        raise ValueError("cases is empty; use at least one Case")
+    for i, c in enumerate(cases):
+        _check_case(c, f"cases[{i}]")
+    size = _check_size(size, multiple=16)
+    _check_window(window)
+    check_choice("mask_rule", mask_rule, MASK_RULES)
+    parts = [_preprocess(c, size, window, mask_rule) for c in cases]
     images = np.concatenate([p[0] for p in parts])
     masks = np.concatenate([p[1] for p in parts])
     case_index = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
@@ -193,11 +255,12 @@ def validation_split(n: int, fraction: float = 0.1, *, seed: int = 0) -> tuple[n
     >>> len(tr), len(va)
     (18, 2)
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    n = check_int("n", n, min=2)
+    fraction = check_number("fraction", fraction, min=0, max=1, min_open=True, max_open=True)
+    check_seed("seed", seed, none=False)
     n_val = max(1, round(fraction * n))
+    if n_val >= n:
+        raise ValueError(f"fraction={fraction!r} of n={n} leaves no training slice; use a smaller fraction")
     perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
@@ -214,10 +277,18 @@ def rotate90(images, masks, k) -> tuple[np.ndarray, np.ndarray]:
     >>> rotate90(x, x, 1)[0][0].tolist()
     [[1, 3], [0, 2]]
     """
-    x, y = np.asarray(images), np.asarray(masks)
+    x = check_array("images", images, ndim=(3, 4))
+    y = check_array("masks", masks, ndim=(3, 4))
     if x.shape[:3] != y.shape[:3]:
         raise ValueError(f"images and masks must have the same (n, H, W), got {x.shape} and {y.shape}")
-    ks = np.broadcast_to(np.asarray(k, dtype=int), (x.shape[0],))
+    kk = np.asarray(k)
+    if kk.dtype.kind not in "iu":
+        raise refuse("k", k, "an int or an array of ints, one per slice", ArgumentTypeError)
+    if kk.shape not in ((), (x.shape[0],)):
+        raise refuse("k", k, f"an int or {x.shape[0]} ints (one per slice)")
+    ks = np.broadcast_to(kk.astype(int), (x.shape[0],))
+    if x.shape[1] != x.shape[2] and np.any(ks % 2):
+        raise refuse("images", x, "square slices (n, H, H) for quarter turns")
     xo, yo = x.copy(), y.copy()
     for kk in np.unique(ks):
         sel = ks == kk
@@ -251,12 +322,15 @@ def stack_neighbours(images, case_index, k: int = 1) -> np.ndarray:
     >>> stack_neighbours(x, [0, 0, 0], 1)[0, 0, 0].tolist()
     [0.0, 0.0, 1.0]
     """
-    x = np.asarray(images)
-    idx = np.asarray(case_index)
-    if x.ndim != 3 or idx.shape != (x.shape[0],):
+    x = check_array("images", images, ndim=3)
+    idx = check_array("case_index", case_index, kinds="iu", nonempty=False)
+    if idx.shape != (x.shape[0],):
         raise ValueError(f"images must be (N, H, W) and case_index (N,), got {x.shape} and {idx.shape}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    k = check_int("k", k, min=0)
+    starts_of_runs = idx[np.r_[True, idx[1:] != idx[:-1]]]
+    if np.unique(starts_of_runs).size != starts_of_runs.size:
+        raise ValueError(f"case_index={describe(idx)} is not allowed; use consecutive slices per case "
+                         "(each case one run)")
     n = x.shape[0]
     pos = np.arange(n)
     new = np.r_[True, idx[1:] != idx[:-1]]  # first slice of each run of one case

@@ -5,6 +5,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..checks import (
+    ArgumentTypeError,
+    check_array,
+    check_int,
+    check_mask,
+    check_number,
+    check_same_shape,
+    check_seed,
+)
 from .case import Case
 
 __all__ = ["case_statistics", "noise_sd", "SOFT_TISSUE_HU"]
@@ -24,6 +33,12 @@ def noise_sd(hu_slice, region, *, smooth_px: float = 2.0) -> float:
 
     Returns NaN when the eroded region has fewer than 50 pixels.
 
+    Raises
+    ------
+    TypeError, ValueError
+        If ``hu_slice`` is not a non-empty finite 2-D array, ``region`` not a
+        binary mask of the same shape, or ``smooth_px`` not a positive number.
+
     Example
     -------
     >>> rng = np.random.default_rng(0)
@@ -33,8 +48,15 @@ def noise_sd(hu_slice, region, *, smooth_px: float = 2.0) -> float:
     >>> round(b / a, 1)
     2.0
     """
-    x = np.asarray(hu_slice, dtype=np.float64)
-    reg = ndimage.binary_erosion(np.asarray(region, bool), iterations=3)
+    x = check_array("hu_slice", hu_slice, ndim=2, kinds="iuf").astype(np.float64)
+    region = check_mask("region", region, floats=True)
+    check_same_shape(("hu_slice", "region"), x, region)
+    check_number("smooth_px", smooth_px, min=0, min_open=True)
+    return _noise_sd(x, region, smooth_px)
+
+
+def _noise_sd(x: np.ndarray, region: np.ndarray, smooth_px: float) -> float:
+    reg = ndimage.binary_erosion(region, iterations=3)
     if reg.sum() < 50:
         return float("nan")
     resid = (x - ndimage.gaussian_filter(x, smooth_px))[reg]
@@ -67,14 +89,18 @@ def case_statistics(case: Case, *, max_slices: int = 40, seed: int = 0) -> dict:
     >>> sorted(s)[:3]
     ['empty_slices', 'foreground_fraction', 'n_slices']
     """
+    if not isinstance(case, Case):
+        raise ArgumentTypeError(f"case must be a Case, got {type(case).__name__}")
     if case.labels is None:
         raise ValueError(f"case {case.name!r} has no labels")
+    max_slices = check_int("max_slices", max_slices, min=1)
+    check_seed("seed", seed, none=False)
     rng = np.random.default_rng(seed)
     mask = case.mask.astype(bool)
     picks = np.sort(rng.choice(case.n_slices, size=min(max_slices, case.n_slices), replace=False))
     lo, hi = SOFT_TISSUE_HU
     soft = (case.hu >= lo) & (case.hu <= hi) & ~mask
-    sds = [noise_sd(case.hu[i], soft[i]) for i in picks]
+    sds = [_noise_sd(case.hu[i].astype(np.float64), soft[i], 2.0) for i in picks]
     px_area = case.spacing[1] * case.spacing[2]
     areas = mask.sum(axis=(1, 2)) * px_area
     vert = case.hu[picks][mask[picks]]
