@@ -51,8 +51,9 @@ __all__ = [
     "select_specs",
 ]
 
-#: Table 5's four settings as (proportion beta, level alpha), in the paper's order.
-TABLE5_SETTINGS: tuple[tuple[float, float], ...] = ((0.75, 0.68), (0.50, 0.77), (0.25, 0.85), (0.25, 0.55))
+#: Table 5's four settings as (level alpha, proportion beta), in the paper's order (alpha before
+#: beta everywhere in the library, as in :func:`rarunet_lib.adl.removal_schedule`).
+TABLE5_SETTINGS: tuple[tuple[float, float], ...] = ((0.68, 0.75), (0.77, 0.50), (0.85, 0.25), (0.55, 0.25))
 #: Table 5's models: paper name -> library name.  The paper's "Attention-UNet" is
 #: read as Table 4 row 4 (U-Net with the CBAM attention decoder).
 TABLE5_MODELS: dict[str, str] = {"U-Net": "unet", "Residual-UNet": "residual_unet",
@@ -91,12 +92,12 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
                 for s in seeds for r in range(1, 8)]
     if table == "table5":
         return [RunSpec(m, s, noise_beta=b, noise_alpha=a, adl=adl)
-                for s in seeds for (b, a) in TABLE5_SETTINGS for m in TABLE5_MODELS.values() for adl in (False, True)]
+                for s in seeds for (a, b) in TABLE5_SETTINGS for m in TABLE5_MODELS.values() for adl in (False, True)]
     if table == "table1":
         return [RunSpec(m, s) for s in seeds for m in TABLE1_MODELS.values()]
     if table == "adlcontrol":
         return [RunSpec(m, s, noise_beta=b, noise_alpha=a, adl=True, adl_ranking="random")
-                for s in seeds for (b, a) in TABLE5_SETTINGS for m in TABLE5_MODELS.values()]
+                for s in seeds for (a, b) in TABLE5_SETTINGS for m in TABLE5_MODELS.values()]
     raise ValueError(f"table={table!r} is not allowed; use one of {sorted(TABLES)}")
 
 

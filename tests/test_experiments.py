@@ -27,7 +27,7 @@ def test_table_sizes_match_the_paper():
 def test_table5_covers_every_paper_entry_for_its_models():
     runs = {(s.noise_beta, s.noise_alpha, s.model, s.adl) for s in table_runs("table5", [0])}
     names = {"U-Net": "unet", "Residual-UNet": "residual_unet", "Attention-UNet": "attention_unet_cbam"}
-    for (beta, alpha, model, adl) in TABLE5:
+    for (alpha, beta, model, adl) in TABLE5:
         if model in names:
             assert (beta, alpha, names[model], adl) in runs
 

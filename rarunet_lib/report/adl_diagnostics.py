@@ -29,7 +29,7 @@ def _adl_runs_per_setting(results: dict, recorded: bool = False):
     from ..experiments import TABLE5_SETTINGS
 
     _check_results(results)
-    for beta, alpha in TABLE5_SETTINGS:
+    for alpha, beta in TABLE5_SETTINGS:
         runs = [r for r in _runs(results, noise_beta=beta, noise_alpha=alpha, adl=True) if r.get("adl") or not recorded]
         if runs:
             yield beta, alpha, runs

@@ -86,14 +86,14 @@ def table5_rows(results: dict) -> list[dict]:
     from ..experiments import TABLE5_MODELS, TABLE5_SETTINGS
 
     rows = []
-    for beta, alpha in TABLE5_SETTINGS:
+    for alpha, beta in TABLE5_SETTINGS:
         for paper_name, name in TABLE5_MODELS.items():
             row = {"beta": beta, "alpha": alpha, "model": paper_name, "name": name}
             runs = {}
             for adl in (False, True):
                 tag = "adl" if adl else "noadl"
                 runs[tag] = _runs(results, model=name, noise_beta=beta, noise_alpha=alpha, adl=adl)
-                paper = TABLE5.get((beta, alpha, paper_name, adl))
+                paper = TABLE5.get((alpha, beta, paper_name, adl))
                 row[f"paper_iou_{tag}"] = paper[0] if paper else None
                 row[f"paper_recall_{tag}"] = paper[1] if paper else None
                 row[f"iou_{tag}"] = _measure(runs[tag], "iou")
