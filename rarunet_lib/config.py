@@ -3,8 +3,9 @@
 Four profiles decide how big every computation in the book is:
 
 ``quick``
-    For a laptop CPU and for CI: small images, few slices, a few epochs.
-    Every notebook runs in well under a minute.  Its numbers show that the code
+    For a laptop CPU and for CI: 64x64 slices of 12 short phantom cases, 10
+    epochs, a network a quarter of the paper's width; every model still
+    visibly learns (RAR-U-Net: test Dice about 0.9) in under a minute.  Its numbers show that the code
     works; they are **not** paper-scale results.
 ``cpu``
     The first experiment grid (Tables 1-5) on a 2-core CPU: 64x64 slices, 6
@@ -40,6 +41,7 @@ __all__ = [
     "PROFILE_ENV_VAR",
     "Profile",
     "PROFILES",
+    "WIDTH_MODELS",
     "available_profiles",
     "get_profile",
     "describe_environment",
@@ -85,6 +87,10 @@ class Profile:
         committed grid was trained with the mean of per-image losses.
     bn_recalibration : bool
         Recompute the BatchNorm statistics after every epoch ("precise BN").
+    filters : tuple of 5 ints, optional
+        Filters per level (bottleneck last) of the Table 4 family (:data:`WIDTH_MODELS`),
+        when the profile trains a narrower network than the paper's (32, 64, 128, 256,
+        512); ``None``: the paper's width.  The banner names it.
     """
 
     name: str
@@ -100,6 +106,7 @@ class Profile:
     paper_scale: bool
     dice_over: str = "batch"
     bn_recalibration: bool = False
+    filters: tuple[int, ...] | None = None
 
     def as_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""
@@ -117,22 +124,46 @@ class Profile:
                 "bn_momentum": self.bn_momentum, "dice_over": self.dice_over,
                 "bn_recalibration": self.bn_recalibration}
 
+    def model_kwargs(self, model: str) -> dict:
+        """The builder keywords this profile sets for ``model``: its width, for the Table 4 family.
+
+        Example
+        -------
+        >>> PROFILES["quick"].model_kwargs("rar_unet")
+        {'filters': [8, 16, 32, 64, 128]}
+        >>> PROFILES["cpu2"].model_kwargs("rar_unet"), PROFILES["quick"].model_kwargs("dense_unet")
+        ({}, {})
+        """
+        if self.filters is None or model not in WIDTH_MODELS:
+            return {}
+        return {"filters": [int(f) for f in self.filters]}
+
+
+#: Models whose width a profile can set (``filters``): RAR-U-Net and its Table 4 ablations.
+#: The other baselines have their published widths only.
+WIDTH_MODELS: tuple[str, ...] = ("unet", "residual_unet", "attention_unet_cbam", "rar_unet")
+
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        description="CPU/CI profile: 64x64 slices, few cases, 2 epochs (not paper scale)",
+        description="CPU/CI profile: 64x64 slices of 12 small phantom cases, 10 epochs, a network a "
+                    "quarter of the paper's width (filters 8-128), learning rate 3e-3 (not paper scale)",
         image_size=64,
         batch_size=8,
-        # Two epochs at the paper's 1e-5 would learn nothing visible; the quick
-        # profile trades faithfulness for a result a reader can see.
-        learning_rate=1e-3,
-        epochs=2,
-        n_cases=4,
-        slices_per_case=32,
-        slice_spacing=2.0,
+        # What the quick profile trades for speed (chapter 5): a quarter of the width (about a
+        # sixteenth of the multiply-adds), a learning rate 300 times the paper's, ten epochs, and
+        # twelve short cases (16 slices 4 mm apart) rather than a few long ones: patients, not
+        # slices, are what a model needs to segment the held-out case.
+        learning_rate=3e-3,
+        epochs=10,
+        n_cases=12,
+        slices_per_case=16,
+        slice_spacing=4.0,
         bn_momentum=0.9,
         paper_scale=False,
+        bn_recalibration=True,
+        filters=(8, 16, 32, 64, 128),
     ),
     "cpu": Profile(
         name="cpu",

@@ -213,7 +213,8 @@ def train_config(spec: RunSpec, profile: Profile | None = None, **settings):
     spec : RunSpec
         Model, seed, ADL and noise (given to the config only with ADL), Table 4 flags.
     profile : Profile, optional
-        Its :meth:`Profile.train_kwargs` (without one: TrainConfig's defaults).
+        Its :meth:`Profile.train_kwargs` and, for the Table 4 family, its network width
+        (:meth:`Profile.model_kwargs`); without one: TrainConfig's defaults.
     **settings
         Other TrainConfig fields (``epochs``, ``mixed_precision``, ``progress``...), overriding the profile's.
 
@@ -232,7 +233,8 @@ def train_config(spec: RunSpec, profile: Profile | None = None, **settings):
     if spec.table4_row is not None and "model_kwargs" in settings:
         raise ValueError(f"settings model_kwargs={settings['model_kwargs']!r} is not allowed with "
                          f"table4_row={spec.table4_row}: the row sets the model's flags")
-    kwargs = {"progress": False, "model_kwargs": spec.model_kwargs(),
+    width = profile.model_kwargs(spec.model) if profile is not None else {}  # the profile's network width
+    kwargs = {"progress": False, "model_kwargs": {**width, **spec.model_kwargs()},
               **({"adl_ranking": spec.adl_ranking} if spec.adl_ranking else {}),
               **(profile.train_kwargs() if profile is not None else {}), **settings}
     config = TrainConfig(model=spec.model, seed=spec.seed, adl=spec.adl,

@@ -13,7 +13,23 @@ def test_full_profile_is_the_papers_setting():
 
 def test_quick_profile_is_small_and_flagged():
     quick = config.get_profile("quick")
-    assert quick.image_size < 256 and quick.epochs <= 2 and not quick.paper_scale
+    assert quick.image_size < 256 and quick.n_cases * quick.slices_per_case <= 256 and not quick.paper_scale
+    assert quick.epochs <= 12  # the build trains several chapters in this profile
+    # a narrower network, named on the banner
+    assert quick.model_kwargs("rar_unet") == {"filters": [8, 16, 32, 64, 128]}
+    assert "filters 8-128" in config.describe_environment(quick, file=False)
+    assert config.get_profile("cpu2").model_kwargs("rar_unet") == {}  # the committed grid: paper width
+
+
+def test_width_models_are_the_ones_whose_builders_take_filters():
+    import inspect
+
+    from rarunet_lib.models import MODELS, rar_unet
+
+    assert "filters" in inspect.signature(rar_unet).parameters
+    for name, info in MODELS.items():
+        takes = name in config.WIDTH_MODELS
+        assert takes == (getattr(info.builder, "func", None) is not None), name  # partial(table4_model, row)
 
 
 def test_environment_variable_selects_profile(monkeypatch):
