@@ -20,7 +20,7 @@ from rarunet_lib.recipe import RunResult, RunSpec, train_and_score
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = replace(get_profile("quick"), name="tiny", image_size=32, n_cases=2, slices_per_case=12, epochs=2,
-               batch_size=4, description="test profile")
+               batch_size=4, slice_spacing=2.0, description="test profile")
 
 
 # ------------------------------------------------------------------ nothing imports the command line
@@ -139,7 +139,7 @@ def test_real_samples_are_test_only_and_match_their_preprocessing():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"source": "phantoms"}, r"source='phantoms' is not allowed; use one of 'phantom', 'samples', 'csi2014'"),
+    ({"source": "phantoms"}, r"source='phantoms' is not allowed; use one of \('phantom', 'samples', 'csi2014'"),
     ({"size": 40}, r"size=40 is not allowed; use a positive multiple of 16"),
     ({"size": 0}, r"size=0 is not allowed"),
     ({"size": 32.0}, r"size=32.0 is not allowed"),

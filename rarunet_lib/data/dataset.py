@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..checks import check_choice
 from ..config import Profile
 from .case import Case
 from .io import demo_names, load_csi2014, load_demo
@@ -188,8 +189,7 @@ def load_dataset(source: str, profile: Profile, *, seed: int = 0, size: int | No
     ValueError: size=40 is not allowed; use a positive multiple of 16 (the networks pool four times)
     """
     allowed = (*SOURCES, *demo_names())
-    if not isinstance(source, str) or source not in allowed:
-        raise ValueError(f"source={source!r} is not allowed; use one of {', '.join(map(repr, allowed))}")
+    check_choice("source", source, allowed)
     if not isinstance(profile, Profile):
         raise ValueError(f"profile={profile!r} is not allowed; use a rarunet_lib.config.Profile (get_profile(name))")
     size = profile.image_size if size is None else size

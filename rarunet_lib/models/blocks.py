@@ -25,6 +25,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from ..checks import check_choice
+
 __all__ = ["CBAM", "ResPath", "conv3", "plain_block", "residual_encoder_block"]
 
 _ORDERS = ("channel_first", "spatial_first")
@@ -78,10 +80,8 @@ class CBAM(layers.Layer):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        if order not in _ORDERS:
-            raise ValueError(f"order={order!r} is not allowed; use one of {_ORDERS}")
-        if form not in _FORMS:
-            raise ValueError(f"form={form!r} is not allowed; use one of {_FORMS}")
+        check_choice("order", order, _ORDERS)
+        check_choice("form", form, _FORMS)
         if int(ratio) < 1:
             raise ValueError(f"ratio must be a positive integer, got {ratio!r}")
         self.ratio = int(ratio)

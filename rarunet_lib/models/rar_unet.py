@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from ..checks import check_choice
 from .blocks import CBAM, ResPath, conv3, plain_block, residual_encoder_block
 
 __all__ = ["rar_unet", "TABLE4_ROWS", "table4_model", "validate_input_shape"]
@@ -165,10 +166,8 @@ def rar_unet(
         raise ValueError(f"filters must have 5 entries (4 levels + bottleneck), got {filters}")
     if len(lengths) != 4:
         raise ValueError(f"respath_lengths must have 4 entries, got {lengths}")
-    if respath_input not in _RESPATH_INPUTS:
-        raise ValueError(f"respath_input={respath_input!r} is not allowed; use one of {_RESPATH_INPUTS}")
-    if output not in _OUTPUTS:
-        raise ValueError(f"output={output!r} is not allowed; use one of {_OUTPUTS}")
+    check_choice("respath_input", respath_input, _RESPATH_INPUTS)
+    check_choice("output", output, _OUTPUTS)
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     shape = validate_input_shape(input_shape, levels=len(filters) - 1)
