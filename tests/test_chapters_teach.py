@@ -96,3 +96,11 @@ def test_the_class_path_fits_two_hours_and_the_core_reads_in_at_most_150_minutes
     for r in rows:
         for doc in re.findall(r"\{doc\}`([^`]+)`", r):
             assert (ROOT / "notebooks" / f"{doc}.ipynb").exists(), doc
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
+def test_code_cells_fit_on_the_page(nb):
+    """No code line over 88 characters; the Colab install cell (kept as it is in every chapter) excepted."""
+    cells = [c for c in _cells(nb) if c["cell_type"] == "code"][1:]
+    long = [(c["id"], len(line)) for c in cells for line in "".join(c["source"]).splitlines() if len(line) > 88]
+    assert not long, f"{nb.name}: code lines over 88 characters (cell id, length): {long}"
