@@ -8,7 +8,7 @@ copies must follow it, because they are read where ``_config.yml`` is not:
   ``rarunet_lib @ git+<url>@<ref>`` on Colab;
 * the README's install line for Colab and other notebook services.
 
-This script writes all three; ``tests/test_repository.py`` fails when they
+This script writes all three; ``tests/test_set_repository.py`` fails when they
 disagree or when the ref is a moving branch.  For whoever publishes the book:
 
     python tools/set_repository.py https://github.com/OWNER/REPO --ref v0.1.0
