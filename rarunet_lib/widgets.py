@@ -249,7 +249,7 @@ def draw_schedule(alpha: float, beta: float, *, epochs: int = 50, n_masks: int =
                  f"noisy masks {round(beta * n_masks):,}")
     ax.set_xlim(0, epochs + 0.5)
     ax.set_ylim(0, max(1, sched.max()) * 1.1)
-    ax.legend(loc="upper right", fontsize=8, title="breakpoints of Eq. 5", title_fontsize=8)
+    ax.legend(loc="best", fontsize=8, title="breakpoints of Eq. 5", title_fontsize=8)
     return sched
 
 
