@@ -13,7 +13,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["OKABE_ITO", "use_book_style", "show_overlay", "mask_legend_handles"]
+__all__ = ["OKABE_ITO", "use_book_style", "show_overlay", "mask_legend_handles", "plot_training_curves",
+           "plot_predictions", "plot_sample_losses", "plot_detection"]
 
 #: Okabe-Ito colour-blind-safe palette.
 OKABE_ITO: dict[str, str] = {
@@ -212,4 +213,160 @@ def draw_unet_diagram(
     ax.set_axis_off()
     if title:
         ax.set_title(title)
+    return ax
+
+
+# ---------------------------------------------------------------- training figures (chapters 5, 6)
+def plot_training_curves(history: Mapping, *, ax=None):
+    """Training and validation Dice loss per epoch of a :class:`~rarunet_lib.train.Trainer` history.
+
+    Example
+    -------
+    >>> ax = plot_training_curves({"epochs": [{"epoch": 1, "loss": 0.6, "val_loss": 0.5},
+    ...                                       {"epoch": 2, "loss": 0.3, "val_loss": 0.35}]})
+    >>> ax.get_xlabel(), len(ax.lines)
+    ('epoch', 2)
+    >>> plt.close(ax.figure)
+    """
+    epochs = list(history["epochs"])
+    if not epochs:
+        raise ValueError("history['epochs'] is empty: train at least one epoch first")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    t = [e["epoch"] for e in epochs]
+    ax.plot(t, [e["loss"] for e in epochs], "o-", color=OKABE_ITO["blue"], label="training")
+    ax.plot(t, [e["val_loss"] for e in epochs], "s--", color=OKABE_ITO["orange"], label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("Dice loss (1 - soft Dice)")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    return ax
+
+
+def plot_predictions(images, truth, pred, indices, *, axes, label: str = "prediction"):
+    """Reference (sky blue) and predicted (orange) outlines on the slices ``indices``, one per axis.
+
+    Each panel's title names the slice and its Dice (NaN where both masks are empty).
+
+    Example
+    -------
+    >>> img, m = np.zeros((2, 16, 16)), np.zeros((2, 16, 16), bool)
+    >>> m[:, 4:10, 4:10] = True
+    >>> fig, axes = plt.subplots(1, 2)
+    >>> [ax.get_title() for ax in plot_predictions(img, m, m, [0, 1], axes=axes)]
+    ['slice 0: Dice 1.00', 'slice 1: Dice 1.00']
+    >>> plt.close(fig)
+    """
+    from .metrics import dice
+
+    axes = list(np.ravel(axes))
+    indices = [int(i) for i in indices]
+    if len(indices) != len(axes):
+        raise ValueError(f"indices has {len(indices)} slices for {len(axes)} axes; give one per axis")
+    for n, (ax, i) in enumerate(zip(axes, indices, strict=True)):
+        g, p = np.asarray(truth[i]).astype(bool), np.asarray(pred[i]).astype(bool)
+        show_overlay(images[i], {"reference": g, label: p}, ax=ax, legend=n == 0,
+                     title=f"slice {i}: Dice {dice(g, p):.2f}")
+    return axes
+
+
+def plot_sample_losses(losses, excluded, noisy=None, *, ax=None):
+    """Heatmap of every training sample's loss (rows) per epoch (columns), noisy samples first.
+
+    Two kinds of empty cell are drawn apart: grey where ADL left the sample out
+    (``excluded``), white where it was one of the fewer-than-a-batch samples left over
+    after the last full batch (``drop_remainder``: no loss recorded, not ADL's choice).
+
+    Parameters
+    ----------
+    losses : array_like, shape (epochs, samples)
+        ``Trainer.losses``: NaN where no loss was recorded.
+    excluded : sequence of sequences of int
+        ``Trainer.excluded``: the samples ADL left out of each epoch.
+    noisy : sequence of int, optional
+        Samples with corrupted masks, drawn first, below an orange line.
+
+    Returns
+    -------
+    dict
+        ``image`` (the AxesImage, for a colour bar), ``order`` (row order), and per epoch the
+        number of cells ``sat_out`` (ADL) and ``left_over`` (last incomplete batch).
+
+    Example
+    -------
+    >>> loss = np.array([[0.2, 0.9, np.nan], [np.nan, 0.8, 0.1]])
+    >>> out = plot_sample_losses(loss, [[], [0]], noisy=[1])
+    >>> out["sat_out"], out["left_over"], out["order"].tolist()
+    ([0, 1], [1, 0], [1, 0, 2])
+    >>> plt.close(out["image"].figure)
+    """
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim != 2:
+        raise ValueError(f"losses must be (epochs, samples), got shape {losses.shape}")
+    n_epochs, n = losses.shape
+    if len(excluded) != n_epochs:
+        raise ValueError(f"excluded has {len(excluded)} epochs, losses {n_epochs}")
+    sat = np.zeros_like(losses, dtype=bool)
+    for t, ids in enumerate(excluded):
+        sat[t, np.asarray(ids, dtype=int)] = True
+    left = np.isnan(losses) & ~sat
+    is_noisy = np.zeros(n, bool)
+    if noisy is not None:
+        is_noisy[np.asarray(noisy, dtype=int)] = True
+    seen = np.isfinite(losses)
+    mean = np.where(seen, losses, 0.0).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+    order = np.lexsort((-mean, ~is_noisy))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5))
+    extent = (0.5, n_epochs + 0.5, n, 0)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#FFFFFF")  # left over by the last incomplete batch
+    image = ax.imshow(np.ma.masked_invalid(losses[:, order].T), aspect="auto", cmap=cmap, vmin=0, vmax=1,
+                      interpolation="nearest", extent=extent)
+    grey = np.zeros((n, n_epochs, 4))
+    grey[sat[:, order].T] = mpl.colors.to_rgba("#999999")
+    ax.imshow(grey, aspect="auto", interpolation="nearest", extent=extent)
+    if is_noisy.any():
+        ax.axhline(is_noisy.sum(), color=OKABE_ITO["orange"], lw=2)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training sample (noisy first, then by mean loss)")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="#999999", label="left out by ADL"),
+               Patch(facecolor="#FFFFFF", edgecolor="#000000", label="left over (last batch)")]
+    if is_noisy.any():
+        handles.append(Line2D([], [], color=OKABE_ITO["orange"], lw=2, label="end of the noisy masks"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8)
+    return {"image": image, "order": order, "sat_out": sat.sum(axis=1).tolist(),
+            "left_over": left.sum(axis=1).tolist()}
+
+
+def plot_detection(history: Mapping, *, noisy_share: float | None = None, ax=None):
+    """ADL's detection precision and recall per epoch (``detection_*`` of a Trainer history).
+
+    Epochs where ADL left nothing out have no precision (NaN, not drawn).  ``noisy_share``
+    draws the precision of a random choice (the share of noisy masks) as a dotted line.
+
+    Example
+    -------
+    >>> h = {"epochs": [{"epoch": 1}, {"epoch": 2, "detection_precision": 0.6, "detection_recall": 0.1}]}
+    >>> ax = plot_detection(h, noisy_share=0.5)
+    >>> ax.get_ylabel(), len(ax.lines)
+    ('share of masks', 3)
+    >>> plt.close(ax.figure)
+    """
+    epochs = list(history["epochs"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    t = [e["epoch"] for e in epochs]
+    for key, style, colour, label in (("detection_precision", "o-", "blue", "precision"),
+                                      ("detection_recall", "s--", "orange", "recall")):
+        ax.plot(t, [e.get(key, np.nan) for e in epochs], style, color=OKABE_ITO[colour], label=label)
+    if noisy_share is not None:
+        ax.axhline(noisy_share, color=OKABE_ITO["black"], ls=":", lw=1, label="random choice's precision")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlim(0.5, max(t, default=1) + 0.5)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("share of masks")
+    ax.legend(fontsize=8)
     return ax

@@ -238,16 +238,18 @@ def draw_schedule(alpha: float, beta: float, *, epochs: int = 50, n_masks: int =
     t = np.arange(1, epochs + 1)
     ax.step(t, sched, where="mid", color=OKABE_ITO["blue"], lw=2)
     k = (1 - alpha) * beta
-    for frac, label in ((0.1, "0.1 k x"), (0.5, "0.5 k x")):
-        ax.axvline(frac * k * epochs, color=OKABE_ITO["orange"], ls="--", lw=1)
-        ax.text(frac * k * epochs, ax.get_ylim()[1] * 0.95 if sched.max() else 1, label, rotation=90,
-                va="top", ha="right", fontsize=8, color=OKABE_ITO["orange"])
+    # The breakpoints are named in a legend, not beside their lines: at small k (alpha 0.85,
+    # beta 0.25) both fall within the first epoch, and labels there would overlap.
+    for frac, style, colour in ((0.1, "--", OKABE_ITO["orange"]), (0.5, ":", OKABE_ITO["vermillion"])):
+        ax.axvline(frac * k * epochs, color=colour, ls=style, lw=1.5,
+                   label=f"t = {frac} k x = {frac * k * epochs:.2f}")
     ax.set_xlabel("epoch t")
     ax.set_ylabel("masks left out, N(t)")
     ax.set_title(f"alpha = {alpha:.2f}, beta = {beta:.2f}: {int(sched.sum()):,} sit-outs, "
                  f"noisy masks {round(beta * n_masks):,}")
-    ax.set_xlim(0.5, epochs + 0.5)
+    ax.set_xlim(0, epochs + 0.5)
     ax.set_ylim(0, max(1, sched.max()) * 1.1)
+    ax.legend(loc="best", fontsize=8, title="breakpoints of Eq. 5", title_fontsize=8)
     return sched
 
 
