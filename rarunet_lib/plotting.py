@@ -205,7 +205,8 @@ def draw_unet_diagram(
     arrow(6.5, 0.0, dx, 0.7)
     ax.text(ex, -0.6, "max-pool down", ha="center", fontsize=8)
     ax.text(dx, -0.6, "transposed conv up", ha="center", fontsize=8)
-    if residual_encoder:
+    if residual_encoder:  # the bottleneck concatenates its input too (without a BN on it)
+        ax.text(5.0, -0.5, "+in", color=res_c, fontsize=10, fontweight="bold", ha="center", va="center")
         ax.text(5.0, 4.55, "+in: block input concatenated to its output (residual encoder)",
                 ha="center", fontsize=8, color=res_c)
     ax.set_xlim(-0.8, 11.0)
