@@ -234,7 +234,7 @@ def _bad_inputs(tmp_path: Path, model: Path):
 def test_bad_inputs_give_one_line_and_status_2(tmp_path, capsys):
     import re
 
-    from rarunet_lib.cli import main
+    from rarunet_lib.__main__ import main
 
     _, _, folder = tiny_run()
     for args, message in _bad_inputs(tmp_path, folder):
