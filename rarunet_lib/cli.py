@@ -189,6 +189,9 @@ def add_segment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", type=Path, default=None,
                    help="a reference label map of the same scan (any id > 0 is vertebra): print Dice, HD, HD95 "
                         "and ASSD (mm) of the mask against it")
+    p.add_argument("--reference-ids", type=int, nargs="+", default=None, metavar="ID",
+                   help="the ids of the reference that count as vertebra (default: every id > 0; "
+                        "TotalSegmentator's multi-organ maps: 26 ... 50)")
     p.add_argument("--batch-size", type=_positive_int, default=16, help="slices per forward pass")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -212,8 +215,10 @@ def segment_command(args: argparse.Namespace) -> int:
     _check_output_path(args.output, "--output")  # refused before the model is loaded or anything computed
     if args.probabilities is not None:
         _check_output_path(args.probabilities, "--probabilities")
+    if args.reference_ids is not None and args.reference is None:
+        raise ValueError("--reference-ids needs --reference: the ids are those of the reference label map")
     try:  # the loader's messages name its arguments; say the command's
-        case = load_case(args.input, args.reference)
+        case = load_case(args.input, args.reference, keep_labels=args.reference_ids)
     except (ValueError, OSError) as err:
         text = str(err).replace("image_path=", "INPUT=", 1).replace("labels=", "--reference=", 1)
         raise type(err)(text) from err

@@ -195,7 +195,10 @@ def load_model(path, *, name: str = "model"):
         raise ValueError(f"{name}={str(file)!r} could not be loaded as a Keras model: {why}") from None
     check_model(model, name=f"{name}={str(file)!r}")
     card_path = file.with_name(CARD_FILE)
-    card = json.loads(card_path.read_text()) if card_path.exists() else model_card(model)
+    try:
+        card = json.loads(card_path.read_text()) if card_path.exists() else model_card(model)
+    except (ValueError, OSError) as err:
+        raise ValueError(f"{name}={str(file)!r}: {card_path.name} beside it could not be read: {err}") from None
     size, channels = check_model(model)
     if (card.get("input_size"), card.get("channels")) != (size, channels):
         raise ValueError(f"{name}={str(file)!r}: {card_path.name} says {card.get('input_size')} px, "

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +23,21 @@ def test_the_exported_model_predicts_what_the_trained_model_predicts():
     assert {type(layer).__name__ for layer in loaded.layers} >= {"CBAM", "ResPath"}
     x = data.test_images[..., None]
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0))
+
+
+def test_plain_keras_loads_it_in_a_fresh_process_once_the_models_module_is_imported():
+    result, data, folder = tiny_run()
+    np.save(folder.parent / f"{folder.name}-x.npy", data.test_images[:4, ..., None])
+    code = ("import sys, numpy as np, keras, rarunet_lib.models; "
+            "m = keras.saving.load_model(sys.argv[1]); print(float(np.abs(m.predict(np.load(sys.argv[2]), "
+            "verbose=0)).sum()))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code, str(folder / "model.keras"),
+                          str(folder.parent / f"{folder.name}-x.npy")], capture_output=True, text=True, timeout=300,
+                         cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    want = float(np.abs(result.model.predict(data.test_images[:4, ..., None], verbose=0)).sum())
+    assert float(out.stdout.split()[-1]) == pytest.approx(want, rel=1e-6)
 
 
 def test_the_model_card_says_what_the_model_expects_and_where_it_comes_from():
@@ -52,6 +71,8 @@ def _text(folder, name):
     (lambda d: d, "holds no model.keras"),
     (lambda d: _text(d, "notes.keras"), "could not be loaded as a Keras model"),
     (lambda d: _text(d, "model.h5"), "give a .keras file"),
+    (lambda d: _saved(d, "model.keras", _plain_model((32, 32, 1))) and _text(d, "model.json").parent,
+     "model.json beside it could not be read"),
     (lambda d: _saved(d, "m40.keras", _plain_model((40, 40, 1))), "40x40; square slices"),
     (lambda d: _saved(d, "c2.keras", _plain_model((32, 32, 2))), "2 channels; an odd number"),
     (lambda d: _saved(d, "o2.keras", _plain_model((32, 32, 1), 2)), "one probability per pixel"),

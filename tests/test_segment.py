@@ -176,14 +176,15 @@ def _run(*args, env=None):
                           timeout=600, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
-@pytest.mark.parametrize("scan, labels", [(NIFTI, NIFTI_LABELS), (DICOM, DICOM_LABELS)])
-def test_the_segment_command_writes_a_mask_on_the_scans_grid_quietly(tmp_path, scan, labels):
+@pytest.mark.parametrize("scan, labels, ids", [(NIFTI, NIFTI_LABELS, []),
+                                               (DICOM, DICOM_LABELS, ["--reference-ids", *range(26, 51)])])
+def test_the_segment_command_writes_a_mask_on_the_scans_grid_quietly(tmp_path, scan, labels, ids):
     _, _, folder = tiny_run()
     out, prob = tmp_path / "mask.nii.gz", tmp_path / "prob.mha"
     env = {"TF_CPP_MIN_LOG_LEVEL": "", "RARUNET_VERBOSE": ""}  # as a user's shell: nothing set
     t0 = time.perf_counter()
     done = _run("segment", scan, "--model", folder, "--output", out, "--probabilities", prob, "--reference", labels,
-                "--no-progress", env=env)
+                *ids, "--no-progress", env=env)
     seconds = time.perf_counter() - t0
     assert done.returncode == 0, done.stderr[-3000:]
     assert seconds < 120  # a TensorFlow import and a few forward passes; seconds on an idle 2-core machine
@@ -228,6 +229,7 @@ def _bad_inputs(tmp_path: Path, model: Path):
         ([NIFTI, "--model", model, "--output", tmp_path / "mask.png"], "--output=.*mask.png.* ending in one of"),
         ([NIFTI, "--model", model, "--output", ok, "--probabilities", tmp_path / "p.txt"], "--probabilities=.*p.txt"),
         ([NIFTI, "--model", model, "--output", ok, "--reference", text], "--reference=.*notes.nii.gz"),
+        ([NIFTI, "--model", model, "--output", ok, "--reference-ids", "26"], "--reference-ids needs --reference"),
     ]
 
 
