@@ -181,17 +181,29 @@ def segment_case(case, model, *, window=None, batch_size: int = 16, threshold: f
     if not 0.0 < float(threshold) < 1.0:
         raise ValueError(f"threshold={threshold!r} is not allowed; use a number in (0, 1)")
     window = tuple(window if window is not None else card.get("window", DEFAULT_WINDOW))
-    # the training path itself (labels are not used: a blank mask stands in for them)
-    blank = Case(case.hu, np.zeros(case.hu.shape, np.uint8), case.spacing, name=case.name)
-    images, _ = preprocess(blank, size, window)
-    x = images[..., None] if channels == 1 else stack_neighbours(images, np.zeros(len(images), int),
-                                                                   (channels - 1) // 2)
-    starts = range(0, len(x), batch_size)
+    n, k = case.n_slices, (channels - 1) // 2
+    prob = np.empty(case.hu.shape, np.float32)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, desc=f"segmenting {case.name}", unit="batch", leave=False)
-    prob = np.concatenate([predict_probabilities(model, x[i:i + batch_size], batch_size=batch_size)
-                           for i in starts])
-    prob = restore_to_grid(prob, case.hu.shape[1:])
+        bar = tqdm(total=n, desc=f"segmenting {case.name}", unit="slice", leave=False)
+    # a few batches of slices at a time (a whole scan at the network size can be large), each chunk with
+    # its k neighbours on either side so that a 2.5-D model sees the same stacks as for the whole volume
+    step = 4 * batch_size
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        lo, hi = max(0, start - k), min(n, stop + k)
+        # the training path itself (labels are not used: a blank mask stands in for them)
+        chunk = Case(case.hu[lo:hi], np.zeros((hi - lo, *case.hu.shape[1:]), np.uint8), case.spacing)
+        images, _ = preprocess(chunk, size, window)
+        x = images[..., None] if k == 0 else stack_neighbours(images, np.zeros(len(images), int), k)
+        x = x[start - lo:stop - lo]
+        p = np.concatenate([predict_probabilities(model, x[i:i + batch_size], batch_size=batch_size)
+                            for i in range(0, len(x), batch_size)])
+        prob[start:stop] = restore_to_grid(p, case.hu.shape[1:])
+        if bar is not None:
+            bar.update(stop - start)
+    if bar is not None:
+        bar.close()
     return prob, (prob > threshold).astype(np.uint8)

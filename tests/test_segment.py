@@ -115,7 +115,7 @@ def test_a_25d_model_sees_each_slice_with_its_neighbours():
     from rarunet_lib.inference import segment_case
 
     case = load_demo("abdomen_3mm")
-    _, mask = segment_case(case, _keras_model(128, [1.0, 0.0, 0.0]))
+    _, mask = segment_case(case, _keras_model(128, [1.0, 0.0, 0.0]), batch_size=4)  # chunks of 16 slices
     _, plain = segment_case(case, _keras_model(128, [1.0]))
     np.testing.assert_array_equal(mask[1:], plain[:-1])
     np.testing.assert_array_equal(mask[0], plain[0])  # the edge slice is repeated
