@@ -1,11 +1,18 @@
 """The command line: parse the arguments, call the library, print (``python -m rarunet_lib --help``).
 
 Nothing in the library imports this module; :mod:`rarunet_lib.__main__` is its only caller.
+
+Quiet by default: TensorFlow's start-up lines (oneDNN, absl, CUDA probing)
+are switched off before TensorFlow is imported; ``--verbose`` or
+``RARUNET_VERBOSE=1`` keeps them.  An expected error (a missing or unreadable
+file, a bad value, an output that cannot be written) is one line on stderr
+and exit status 2; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,7 +20,12 @@ from pathlib import Path
 from .adl import RANKINGS
 from .config import available_profiles, get_profile
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "VERBOSE_ENV_VAR"]
+
+#: Set to 1 to keep TensorFlow's start-up log lines (as ``--verbose``).
+VERBOSE_ENV_VAR = "RARUNET_VERBOSE"
+#: Errors a command expects (bad values, files missing, unreadable or unwritable): one line, exit status 2.
+_EXPECTED_ERRORS = (ValueError, TypeError, OSError)
 
 #: TrainConfig's default ranking: the run id names only the others.
 _DEFAULT_RANKING = "normalised_cumulative"
@@ -139,11 +151,12 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"python -m rarunet_lib train: error: {e}", file=sys.stderr)
         return 2
     result = train_and_score(spec, data, profile, output=args.output / "result.json", run_folder=args.output,
-                             resume=args.resume, settings=settings, noise_kinds=args.noise_kinds)
+                             resume=args.resume, settings=settings, noise_kinds=args.noise_kinds,
+                             model_output=args.output, command="python -m rarunet_lib " + shlex.join(sys.argv[1:]))
     pooled = result.test_pooled
     print(f"{args.model} [{profile.name}] test Dice {pooled['dice']:.4f}, IoU {pooled['iou']:.4f}, "
           f"recall {pooled['recall']:.4f} at epoch {result.selected_epoch} (best validation Dice "
-          f"{result.selected_val_dice:.4f}) -> {args.output / 'result.json'}")
+          f"{result.selected_val_dice:.4f}) -> {args.output / 'result.json'}, model {args.output / 'model.keras'}")
     return 0
 
 
@@ -162,37 +175,166 @@ def experiments_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_segment_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", type=Path,
+                   help="the CT scan: a NIfTI (.nii.gz, .nii), MetaImage (.mha, .mhd) or NRRD file, or a folder "
+                        "holding one DICOM series")
+    p.add_argument("--model", required=True, type=Path,
+                   help="a run folder of the train command (holding model.keras and model.json) or a .keras file")
+    p.add_argument("--output", required=True, type=Path,
+                   help="the mask to write, on the input's grid (size, spacing, origin, direction): 0/1 uint8; "
+                        "the format follows the ending (.nii.gz, .nii, .mha, .mhd)")
+    p.add_argument("--probabilities", type=Path, default=None,
+                   help="also write the foreground probabilities (float32) to this file")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="a reference label map of the same scan (any id > 0 is vertebra): print Dice, HD, HD95 "
+                        "and ASSD (mm) of the mask against it")
+    p.add_argument("--reference-ids", type=int, nargs="+", default=None, metavar="ID",
+                   help="the ids of the reference that count as vertebra (default: every id > 0; "
+                        "TotalSegmentator's multi-organ maps: 26 ... 50)")
+    p.add_argument("--batch-size", type=_positive_int, default=16, help="slices per forward pass")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _check_output_path(path: Path, name: str) -> None:
+    """Refuse an output with an ending save_mask cannot write, or in a place that cannot be written."""
+    from .data.io import MASK_SUFFIXES
+    from .recipe import check_writable
+
+    if not any(path.name.lower().endswith(s) for s in MASK_SUFFIXES):
+        raise ValueError(f"{name}={str(path)!r} is not allowed; give a file name ending in one of "
+                         f"{', '.join(MASK_SUFFIXES)}")
+    check_writable(path, name=name, file=True)
+
+
+def segment_command(args: argparse.Namespace) -> int:
+    """Segment a scan with an exported model (see :func:`rarunet_lib.inference.segment_case`)."""
+    from .data import load_case
+    from .data.io import save_mask
+
+    _check_output_path(args.output, "--output")  # refused before the model is loaded or anything computed
+    if args.probabilities is not None:
+        _check_output_path(args.probabilities, "--probabilities")
+    if args.reference_ids is not None and args.reference is None:
+        raise ValueError("--reference-ids needs --reference: the ids are those of the reference label map")
+    try:  # the loader's messages name its arguments; say the command's
+        case = load_case(args.input, args.reference, keep_labels=args.reference_ids)
+    except (ValueError, OSError) as err:
+        text = str(err).replace("image_path=", "INPUT=", 1).replace("labels=", "--reference=", 1)
+        raise type(err)(text) from err
+    from .export import load_model
+    from .inference import segment_case
+
+    model, card = load_model(args.model, name="--model")
+    prob, mask = segment_case(case, model, window=card.get("window"), batch_size=args.batch_size,
+                              progress=not args.no_progress)
+    save_mask(args.output, mask, like=case)
+    if args.probabilities is not None:
+        save_mask(args.probabilities, prob, like=case, dtype="float32")
+    sp = case.spacing
+    print(f"{case.name}: {case.hu.shape[2]}x{case.hu.shape[1]}x{case.hu.shape[0]} voxels of "
+          f"{sp[2]:.3g}x{sp[1]:.3g}x{sp[0]:.3g} mm -> {args.output} ({int(mask.sum())} voxels of vertebra)")
+    if args.reference is not None:
+        from .volume_metrics import format_measures, volume_measures
+
+        print(f"against {args.reference}: {format_measures(volume_measures(case.mask, mask, sp))}")
+    return 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--verbose", action="store_true",
+                   help=f"keep TensorFlow's start-up log lines (also: {VERBOSE_ENV_VAR}=1)")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``python -m rarunet_lib`` with its ``train`` and ``experiments`` commands."""
+    """The parser of ``python -m rarunet_lib`` with its ``train``, ``experiments`` and ``segment`` commands."""
     parser = argparse.ArgumentParser(
         prog="python -m rarunet_lib",
-        description="RAR-U-Net book: train segmentation models under noisy labels and reproduce the paper's tables.",
+        description="RAR-U-Net book: train segmentation models under noisy labels, reproduce the paper's tables, "
+                    "segment your own scan.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_arguments(sub.add_parser(
         "train", help="train one model (optionally on noisy labels, with ADL) and score it on the test set",
         description="Train one model on phantom or CSI 2014 data, optionally with synthetic label noise and "
                     "adaptive denoising learning (ADL); writes config.json, history.json, checkpoints, the noise "
-                    "manifest and result.json (the experiment grid's result: the best validation epoch's test "
-                    "metrics, the last epoch's too, with provenance) to --output.",
+                    "manifest, result.json (the experiment grid's result: the best validation epoch's test "
+                    "metrics, the last epoch's too, with provenance) and the best validation epoch's model "
+                    "(model.keras, with model.json: what it expects, where it comes from) to --output, "
+                    "ready for the segment command.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter))
     add_experiment_arguments(sub.add_parser(
         "experiments", help="run the paper's experiment grids (Tables 1, 4, 5), resumable, one JSON per run",
         description="Train and score every run the named tables need, for every seed, on the profile's phantom "
                     "data; each run writes OUTPUT/<profile>/<run id>.json (configuration, provenance, history, "
                     "per-slice and pooled test metrics, scores on the real CT samples) and a .npz of its "
-                    "predictions. Runs already done are skipped, so an interrupted grid resumes.",
+                    "predictions (no model files: train one with the train command to keep its model). Runs "
+                    "already done are skipped, so an interrupted grid resumes.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter))
+    add_segment_arguments(sub.add_parser(
+        "segment", help="segment a CT scan (NIfTI, MetaImage, DICOM folder) with a trained model",
+        description="Apply a model written by the train command to a CT scan: the scan is preprocessed as the "
+                    "training slices were (HU window, padded to square, resized to the model's input), segmented "
+                    "slice by slice and the mask put back on the scan's own grid (size, spacing, origin, "
+                    "direction), written as a 0/1 label image. With --reference, prints Dice, HD, HD95 and ASSD "
+                    "in mm.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter))
+    for p in sub.choices.values():
+        _add_common(p)
     return parser
 
 
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow without its start-up lines on the terminal (call before anything imports it).
+
+    ``TF_CPP_MIN_LOG_LEVEL=3`` and absl's verbosity silence what TensorFlow logs
+    once it runs; the lines its C++ core writes while loading (oneDNN, "All log
+    messages before absl::InitializeLog()") ignore both, so the process's
+    stderr is pointed at /dev/null for the import alone.  An import error
+    is raised after stderr is back.
+    """
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    if "tensorflow" in sys.modules:
+        return
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default: the process's arguments) and run the command; returns the exit status."""
+    """Parse ``argv`` (default: the process's arguments) and run the command; returns the exit status.
+
+    An expected error (:data:`_EXPECTED_ERRORS`) is printed as one line on
+    stderr and gives status 2; with ``--debug`` it is raised.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--verbose" not in argv and os.environ.get(VERBOSE_ENV_VAR, "") in ("", "0"):
+        _quiet_tensorflow()  # before the parser, which imports the models (and so TensorFlow)
     parser = build_parser()
     args = parser.parse_args(argv)
+    commands = {"train": train_command, "experiments": experiments_command, "segment": segment_command}
     if args.command == "train":
         _check_train_args(parser, args)
-        return train_command(args)
-    if args.command == "experiments":
-        return experiments_command(args)
-    return 2  # pragma: no cover
+    try:
+        return commands[args.command](args)
+    except _EXPECTED_ERRORS as err:
+        if args.debug:
+            raise
+        print(f"python -m rarunet_lib {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2

@@ -23,7 +23,7 @@ import numpy as np
 from .config import Profile
 from .fileio import atomic_write_json, atomic_write_npz, json_safe
 
-__all__ = ["RunSpec", "RunResult", "train_config", "train_and_score", "check_writable"]
+__all__ = ["RunSpec", "RunResult", "train_config", "train_and_score", "check_writable", "export_run_model"]
 
 #: TrainConfig fields a run's spec decides; ``settings`` may not set them.
 _SPEC_FIELDS = ("model", "seed", "adl", "noise_alpha", "noise_beta", "adl_ranking")
@@ -285,7 +285,7 @@ def _per_slice(gt, pred, spacing) -> dict[str, list]:
 def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, output=None, run_folder=None,
                     resume: bool = False, settings: dict | None = None, noise_kinds=None,
                     real: dict | None = None, command: str = "",
-                    on_epoch: Callable | None = None, batch_size: int = 32) -> RunResult:
+                    on_epoch: Callable | None = None, batch_size: int = 32, model_output=None) -> RunResult:
     """Train and score one run: the one recipe of the grid, the ``train`` command and the studies.
 
     1. Label noise: with ``spec.noise_beta > 0``, that share of the training
@@ -302,6 +302,9 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
        on the test set too (``test_pooled_last_epoch``).
     4. Scoring: pooled measures on the test slices (distances in mm and in
        pixels), per-slice measures (pixels), pooled measures on each ``real`` set.
+    5. Export, with ``model_output``: the selected epoch's model as
+       ``model.keras`` with its ``model.json`` (:func:`export_run_model`),
+       before the result JSON that marks the run done.
 
     Parameters
     ----------
@@ -330,6 +333,10 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
         history entry), before the epoch is compared with the best so far.
     batch_size : int, default 32
         Slices per prediction pass.
+    model_output : path, optional
+        Folder to export the selected epoch's model to (the ``train`` command:
+        its run folder; the grid exports none, so that ``results/`` holds no
+        model files).
 
     Returns
     -------
@@ -356,6 +363,8 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
 
     if output is not None:
         check_writable(output, name="output", file=True)
+    if model_output is not None:
+        check_writable(model_output, name="model_output")
     if run_folder is not None:
         check_writable(run_folder, name="run_folder")
     elif resume:
@@ -445,9 +454,35 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
     fields_ = json_safe(fields_)
     result = RunResult(**fields_, wall_seconds=time.perf_counter() - t0, predictions=predictions,
                        model=trainer.model)
+    if model_output is not None:
+        export_run_model(result, model_output)
     if output is not None:
         result.write(output)
     return result
+
+
+def export_run_model(result: RunResult, folder) -> Path:
+    """Export a run's model (the selected epoch's weights) with a card naming the run it comes from.
+
+    Writes ``folder/model.keras`` and ``folder/model.json``
+    (:func:`rarunet_lib.export.export_model`); the card's ``run`` holds the
+    run id, spec, selected epoch and its validation Dice, the test Dice, the
+    training data and the run's provenance, its ``profile`` the profile.
+
+    Returns
+    -------
+    Path
+        ``folder/model.keras``.
+    """
+    from .export import export_model
+
+    if result.model is None:
+        raise ValueError(f"result {result.run_id!r} holds no model (read from a file?); export needs a trained run")
+    run = {"run_id": result.run_id, "spec": result.spec, "selected_epoch": result.selected_epoch,
+           "selected_val_dice": result.selected_val_dice, "epochs_trained": len(result.history),
+           "test_dice": (result.test_pooled or {}).get("dice"), "params": result.params, "data": result.data,
+           "provenance": result.provenance}
+    return export_model(result.model, folder, profile=result.profile, run=run)
 
 
 def _report_epochs(trainer, hooks: list[Callable]) -> None:

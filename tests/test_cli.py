@@ -65,9 +65,17 @@ def test_train_writes_the_grids_result_and_a_refused_folder_keeps_its_files(tmp_
         assert "test_pred" in z.files
     # another run (seed 1) into the same folder is refused by the trainer, and overwrites nothing
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    with pytest.raises(ValueError, match="another configuration"):
-        main([*TRAIN, *noisy, "--seed", "1", "--output", str(out)])
+    assert main([*TRAIN, *noisy, "--seed", "1", "--output", str(out)]) == 2  # one line, no traceback
+    err = capsys.readouterr().err
+    assert "another configuration" in err and err.count("\n") == 1 and "Traceback" not in err
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    with pytest.raises(ValueError, match="another configuration"):  # --debug: the exception itself
+        main([*TRAIN, *noisy, "--seed", "1", "--output", str(out), "--debug"])
+    # the selected epoch's model, with a card naming the run, ready for the segment command
+    card = json.loads((out / "model.json").read_text())
+    assert "model.keras" in before and card["run"]["run_id"] == result["run_id"]
+    assert card["run"]["selected_epoch"] == result["selected_epoch"] and card["input_size"] == 32
+    assert card["run"]["provenance"] == result["provenance"]
 
 
 class _Killed(Exception):
@@ -105,3 +113,25 @@ def test_train_resume_continues_a_killed_run_to_the_uninterrupted_result(tmp_pat
     # (selected_epoch is not compared: today's fit_best forgets the epochs before a resume; the Trainer
     # keeping the best epoch in its checkpoints is the run-folder work, after which it can be.)
     assert cut["run_id"] == whole["run_id"] and list(cut) == list(whole)
+
+
+def test_the_grid_writes_no_model_files(tmp_path):
+    """results/ must not grow with models: the grid writes its JSON and .npz only (the train command exports)."""
+    from dataclasses import replace
+
+    from rarunet_lib.config import get_profile
+    from rarunet_lib.data import load_dataset
+    from rarunet_lib.experiments import run_one
+    from rarunet_lib.recipe import RunSpec
+
+    tiny = replace(get_profile("quick"), name="tiny", image_size=32, n_cases=2, slices_per_case=12, epochs=1,
+                   batch_size=4)
+    run_one(RunSpec("unet", 0), load_dataset("phantom", tiny, seed=1000), tiny, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unet__clean__seed0.json", "unet__clean__seed0.npz"]
+
+
+def test_experiments_errors_are_one_line_with_status_2(tmp_path, capsys):
+    assert main(["experiments", "table4", "--profile", "quick", "--only", "nomatch*", "--output",
+                 str(tmp_path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m rarunet_lib experiments: error: only: the pattern") and err.count("\n") == 1

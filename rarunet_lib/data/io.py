@@ -34,6 +34,8 @@ __all__ = [
     "DATA_DIR_ENV_VAR",
     "CSI_HU_OFFSET",
     "load_case",
+    "save_mask",
+    "MASK_SUFFIXES",
     "find_csi2014",
     "load_csi2014",
     "demo_names",
@@ -45,6 +47,8 @@ DATA_DIR_ENV_VAR = "RARUNET_DATA_DIR"
 #: CSI 2014 files store HU + 1000 as unsigned 12-bit values.
 CSI_HU_OFFSET = 1000
 _IMAGE_SUFFIXES = (".mhd", ".mha", ".nii.gz", ".nii", ".nrrd")
+#: File endings :func:`save_mask` writes (the format follows the ending).
+MASK_SUFFIXES = (".nii.gz", ".nii", ".mha", ".mhd")
 #: TotalSegmentator v2 "total" ids of the vertebrae (C1 ... S1).
 TOTALSEG_VERTEBRA_IDS = tuple(range(26, 51))
 
@@ -54,7 +58,7 @@ def samples_dir() -> Path:
     return Path(str(resources.files("rarunet_lib.data") / "samples"))
 
 
-def _read(path: Path, arg: str):
+def _read(path: Path, arg: str) -> tuple[object, dict]:
     import SimpleITK as sitk
 
     if not path.exists():
@@ -85,7 +89,16 @@ def _read(path: Path, arg: str):
         raise ValueError(f"{arg}={str(path)!r} could not be read as a CT image: {why}") from err
     if image.GetDimension() != 3:
         raise ValueError(f"{arg}={str(path)!r} is {image.GetDimension()}-D; a 3-D volume is required")
-    return sitk.DICOMOrient(image, "LPS")
+    # the arrays are LPS; the file's own grid is kept so that save_mask can write on it
+    return sitk.DICOMOrient(image, "LPS"), _geometry(image)
+
+
+def _geometry(image) -> dict:
+    """An image's grid: size (x, y, z), spacing, origin, direction, as plain tuples."""
+    return {"size": tuple(int(v) for v in image.GetSize()),
+            "spacing": tuple(float(v) for v in image.GetSpacing()),
+            "origin": tuple(float(v) for v in image.GetOrigin()),
+            "direction": tuple(float(v) for v in image.GetDirection())}
 
 
 def load_case(
@@ -125,6 +138,9 @@ def load_case(
     Case
         Axial slices first, rows anterior to posterior, columns patient right
         to left, slices inferior to superior; ``spacing`` as (z, y, x) mm.
+        ``meta["geometry"]`` is the grid of these arrays and
+        ``meta["geometry_as_stored"]`` the file's own (SimpleITK order: size
+        and spacing x, y, z; origin; direction), which :func:`save_mask` writes on.
 
     Raises
     ------
@@ -164,7 +180,7 @@ def load_case(
     if name is not None and not isinstance(name, str):
         raise refuse("name", name, "a str or None", ArgumentTypeError)
 
-    image = _read(image_path, "image_path")
+    image, as_stored = _read(image_path, "image_path")
     hu = sitk.GetArrayFromImage(image)
     if hu.dtype.kind == "f" and not np.isfinite(hu).all():
         raise ValueError(f"image_path={str(image_path)!r} holds {int(np.count_nonzero(~np.isfinite(hu)))} "
@@ -182,7 +198,7 @@ def load_case(
 
     lab = None
     if labels is not None:
-        lab_img = _read(labels, "labels")
+        lab_img, _ = _read(labels, "labels")
         raw = sitk.GetArrayFromImage(lab_img)
         if not np.issubdtype(raw.dtype, np.integer) and not np.all(np.mod(raw, 1) == 0):
             raise ValueError(f"labels={str(labels)!r} holds non-integer values; a label map is required")
@@ -204,8 +220,120 @@ def load_case(
 
     spacing = tuple(float(s) for s in reversed(image.GetSpacing()))
     meta = {"source": str(image_path), "labels_source": None if labels is None else str(labels),
-            "hu_offset": offset}
+            "hu_offset": offset,
+            # the grid of the arrays (LPS) and of the file as stored: save_mask writes a mask on the latter
+            "geometry": _geometry(image), "geometry_as_stored": as_stored}
     return Case(hu, lab, spacing, name=name or image_path.name.split(".")[0], meta=meta)
+
+
+def save_mask(path, array, like: Case, *, dtype: str = "uint8") -> Path:
+    """Write a volume on the grid of ``like`` as the file it was read from: same size, spacing, origin, direction.
+
+    The format follows the ending of ``path``: NIfTI (``.nii.gz``, ``.nii``) or
+    MetaImage (``.mha``; ``.mhd`` with its compressed ``.zraw`` beside it).
+    ``array`` is on the case's arrays' grid (LPS, as :func:`load_case` returns
+    them); it is reoriented back to the file's own orientation and given that
+    file's geometry (what SimpleITK's ``CopyInformation`` does), so a viewer
+    lays it over the scan.  A case built in memory (no file geometry) gets its
+    spacing, origin 0 and the LPS directions.  Written atomically (a temporary
+    file, then a rename; for ``.mhd`` the data file first, the header last).
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file; its folder is created if missing.
+    array : array_like, shape ``like.hu.shape``
+        A 0/1 mask (written as uint8) or, with ``dtype="float32"``, probabilities.
+    like : Case
+        The case whose grid ``array`` is on.
+    dtype : {"uint8", "float32"}, default "uint8"
+        ``"uint8"``: ``array`` must hold only 0 and 1 (a label image);
+        ``"float32"``: any finite values.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        For an ending other than :data:`MASK_SUFFIXES`, an array of another
+        shape, a uint8 mask with values other than 0 and 1, or a file that
+        cannot be written (the message names ``path``).
+
+    Example
+    -------
+    >>> import tempfile, SimpleITK as sitk
+    >>> case = load_demo("abdomen_3mm")
+    >>> out = save_mask(Path(tempfile.mkdtemp()) / "mask.nii.gz", case.mask, like=case)
+    >>> sitk.ReadImage(str(out)).GetSize() == sitk.ReadImage(case.meta["source"]).GetSize()
+    True
+    """
+    import SimpleITK as sitk
+
+    path = check_path("path", path, exists=False)
+    name = path.name.lower()
+    suffix = next((s for s in MASK_SUFFIXES if name.endswith(s)), None)
+    if suffix is None:
+        raise ValueError(f"path={str(path)!r} is not allowed; use a file name ending in one of "
+                         f"{', '.join(MASK_SUFFIXES)} (the format follows the ending)")
+    if not isinstance(like, Case):
+        raise refuse("like", like, "the Case the array is on (load_case)", ArgumentTypeError)
+    check_choice("dtype", dtype, ("uint8", "float32"))
+    a = np.asarray(array)
+    if a.shape != like.hu.shape:
+        raise ValueError(f"array has shape {a.shape}; it must be on the grid of like={like.name!r}, {like.hu.shape}")
+    if dtype == "uint8":
+        if a.dtype.kind not in "biuf" or not np.isin(a, (0, 1)).all():
+            raise ValueError("array holds values other than 0 and 1; a mask is required (threshold first), "
+                             "or pass dtype='float32' for probabilities")
+        a = a.astype(np.uint8)
+    else:
+        a = np.asarray(a, dtype=np.float32)
+        if not np.isfinite(a).all():
+            raise ValueError("array holds NaN or inf; probabilities must be finite")
+    image = sitk.GetImageFromArray(a)
+    grid = like.meta.get("geometry")
+    stored = like.meta.get("geometry_as_stored")
+    if grid is None:
+        image.SetSpacing(tuple(reversed(like.spacing)))
+    else:
+        image.SetSpacing(grid["spacing"])
+        image.SetOrigin(grid["origin"])
+        image.SetDirection(grid["direction"])
+    if stored is not None:
+        orient = sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(stored["direction"])
+        image = sitk.DICOMOrient(image, orient)
+        if tuple(image.GetSize()) != tuple(stored["size"]):  # pragma: no cover - a reorientation is a permutation
+            raise ValueError(f"like={like.name!r}: the mask could not be put back on the file's grid "
+                             f"{stored['size']} (got {image.GetSize()})")
+        image.SetSpacing(stored["spacing"])  # exact values, not the round-off of the two reorientations
+        image.SetOrigin(stored["origin"])
+        image.SetDirection(stored["direction"])
+    return _write_image(image, path, suffix)
+
+
+def _write_image(image, path: Path, suffix: str) -> Path:
+    import shutil
+    import tempfile
+
+    import SimpleITK as sitk
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    except OSError as err:
+        raise ValueError(f"path={str(path)!r} cannot be written: {err.strerror or err}") from None
+    try:
+        sitk.WriteImage(image, str(tmp / path.name), True)  # compressed; .mhd writes its .zraw beside it
+        written = sorted(tmp.iterdir(), key=lambda p: p.name == path.name)  # the header (or the file) last
+        for p in written:
+            os.replace(p, path.parent / p.name)
+    except RuntimeError as err:
+        raise ValueError(f"path={str(path)!r} cannot be written: {str(err).strip().splitlines()[-1]}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
 
 
 def _check_keep_labels(keep_labels) -> np.ndarray:
