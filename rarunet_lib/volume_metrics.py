@@ -17,6 +17,7 @@ import numpy as np
 
 from . import metrics
 from .checks import ArgumentTypeError, refuse
+from .metrics.distances import _distance_summary
 
 __all__ = ["VOLUME_MEASURES", "volume_measures", "format_measures"]
 
@@ -77,7 +78,7 @@ def volume_measures(reference, prediction, spacing) -> dict[str, float]:
     if g.shape != m.shape:
         raise ValueError(f"reference and prediction must have the same shape, got {g.shape} and {m.shape}")
     d_mg, d_gm = metrics.surface_distances(g, m, spacing=sp)
-    dist = metrics._distance_summary(d_mg, d_gm)
+    dist = _distance_summary(d_mg, d_gm)
     voxel_ml = sp[0] * sp[1] * sp[2] / 1000.0
     return {"dice": metrics.dice(g, m), "hd": dist["hd"], "hd95": dist["hd95"], "assd": dist["assd"],
             "volume_ml": float(m.sum() * voxel_ml), "reference_volume_ml": float(g.sum() * voxel_ml)}
