@@ -406,8 +406,8 @@ class RunFolder:
             state = {"format": _FORMAT, "epoch": int(epoch), **state}
             _write_file(tmp / "state.json", lambda f: f.write(_json_bytes(state)))  # last: marks it complete
             _fsync_dir(tmp)
-            if final.exists():  # left by a run killed before it switched latest.json: not the latest
-                shutil.rmtree(final)
+            if final.exists():  # an earlier attempt at this epoch: moved aside (two renames), deleted below
+                os.replace(final, Path(tempfile.mkdtemp(dir=self.checkpoints, prefix=f".tmp-{name}-old-")))
             os.replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

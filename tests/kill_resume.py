@@ -3,7 +3,7 @@
 Not collected by pytest (no ``test_`` prefix): it takes a few minutes on two cores.
 Run from the repository root::
 
-    PYTHONPATH=$PWD python tests/kill_resume.py [workdir]
+    PYTHONPATH=$PWD python tests/kill_resume.py [workdir [stage ...]]
 
 A tiny RAR-U-Net with ADL on noisy (inverted) masks trains for 3 epochs in a
 subprocess, selecting the best validation epoch with ``fit_best``.  The child
@@ -124,15 +124,18 @@ def _run(folder: Path, mode: str) -> tuple[int, dict | None]:
     return done.returncode, json.loads(done.stdout.split("RESULT", 1)[1])
 
 
-def main(work: Path) -> int:
+def main(work: Path, stages=STAGES) -> int:
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise SystemExit(f"unknown stages {unknown}; choose from {STAGES}")
     work.mkdir(parents=True, exist_ok=True)
     rc, ref = _run(work / "uninterrupted", "full")
     assert rc == 0 and ref is not None, f"the uninterrupted run failed (rc {rc})"
     print(f"uninterrupted: selected epoch {ref['selected'][0]} (val_dice {ref['selected'][1]:.6f}), "
           f"val_dice per epoch {[float(e['val_dice']) for e in ref['history']]}")
     failures = 0
-    for stage in STAGES:
-        folder = work / f"killed-{stage}"
+    for i, stage in enumerate(stages):
+        folder = work / f"killed-{stage}-{i}"
         rc, _ = _run(folder, stage)
         latest = folder / "checkpoints" / "latest.json"
         at = json.loads(latest.read_text())["epoch"] if latest.exists() else 0
@@ -155,4 +158,5 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3])
     else:
-        sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="kill_resume-"))))
+        work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="kill_resume-"))
+        sys.exit(main(work, tuple(sys.argv[2:]) or STAGES))

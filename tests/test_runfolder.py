@@ -130,6 +130,9 @@ def test_checkpoint_round_trip_strict_json_and_one_checkpoint_left(tmp_path):
     assert _strict_json(tmp_path / "history.json")["epochs"][0]["detection_f1"] is None
     assert np.load(tmp_path / "sample_losses.npz")["losses"].shape == (2, 3)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    _save(rf, 2, scale=3.0)  # the same epoch again (a run restarted in its folder): replaced
+    np.testing.assert_array_equal(rf.load_checkpoint().variables["model/bn/moving_mean"], [0.0, 3.0, 6.0])
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["epoch-0002", "latest.json"]
 
 
 @pytest.mark.parametrize("stage", ["variables", "state", "rename", "history", "sample_losses", "latest"])
