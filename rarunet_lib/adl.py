@@ -34,6 +34,7 @@ __all__ = [
     "rank_noisy",
     "select_excluded",
     "detection_scores",
+    "AdlState",
 ]
 
 #: The ways :func:`rank_noisy` can rank masks ("random" is the control that is blind to the losses).
@@ -248,3 +249,125 @@ def detection_scores(excluded, noisy_indices, n_samples: int) -> dict[str, float
         "precision": float(p), "recall": float(r), "f1": float(f1),
         "n_excluded": int(ex.sum()), "n_noisy": int(noisy.sum()), "true_positives": tp,
     }
+
+
+class AdlState:
+    """ADL's bookkeeping for one run: schedule, per-sample losses, exclusions, detection scores.
+
+    NumPy only: the training loop asks :meth:`choose` which training samples sit
+    out of epoch ``t``, hands every trained sample's loss to :meth:`record`, and
+    closes the epoch with :meth:`finish_epoch`.  :meth:`to_arrays` and
+    :meth:`from_arrays` move the whole state into and out of a checkpoint.
+
+    Parameters
+    ----------
+    n_train : int >= 1
+        Training samples (numbered 0 .. n_train - 1).
+    epochs : int >= 1
+        Epochs of the run.
+    enabled : bool, default True
+        False: nobody sits out (losses are still recorded).
+    alpha, beta : float, optional
+        Noise level and proportion of Eq. 5 (required when ``enabled``).
+    ranking : str, default "normalised_cumulative"
+        One of :data:`RANKINGS`.
+    first_epoch : {"train_all", "scoring_pass"}
+        Epoch 1 has no losses: train on everyone, or rank by a scoring pass.
+    seed : int, default 0
+        Seeds the ``"random"`` ranking (with the epoch).
+    keep : int, default 1
+        At least this many samples always train (one batch).
+    noisy : array of int, optional
+        Truly noisy training-sample ids: enables detection precision/recall/F1.
+
+    Example
+    -------
+    >>> state = AdlState(100, 2, alpha=0.3, beta=0.6, keep=8)
+    >>> state.schedule.tolist()
+    [4, 4]
+    >>> state.choose(1).tolist()  # epoch 1: no losses yet, everybody trains
+    []
+    >>> state.record(1, np.arange(100), np.linspace(0.0, 1.0, 100))
+    >>> state.finish_epoch(1, [])
+    {'n_excluded': 0, 'planned_exclusions': 4}
+    >>> state.choose(2).tolist()  # the four highest losses sit out
+    [96, 97, 98, 99]
+    """
+
+    def __init__(self, n_train: int, epochs: int, *, enabled: bool = True, alpha: float | None = None,
+                 beta: float | None = None, ranking: str = "normalised_cumulative",
+                 first_epoch: str = "train_all", seed: int = 0, keep: int = 1, noisy=None):
+        n_train, epochs = _check_count("n_train", n_train), _check_count("epochs", epochs)
+        if ranking not in RANKINGS:
+            raise ValueError(f"ranking={ranking!r} is not allowed; use one of {RANKINGS}")
+        if first_epoch not in ("train_all", "scoring_pass"):
+            raise ValueError(f"first_epoch={first_epoch!r} is not allowed; use 'train_all' or 'scoring_pass'")
+        self.n_train, self.epochs, self.enabled = n_train, epochs, bool(enabled)
+        self.ranking, self.first_epoch, self.seed, self.keep = ranking, first_epoch, seed, int(keep)
+        self.schedule = (removal_schedule(alpha, beta, epochs, n_train) if enabled
+                         else np.zeros(epochs, dtype=np.int64))
+        self.noisy = None if noisy is None else np.asarray(noisy, dtype=int)
+        self.losses = np.full((epochs, n_train), np.nan)
+        self.excluded: list[list[int]] = []
+
+    def choose(self, t: int, scoring_pass=None) -> np.ndarray:
+        """Training-sample ids that sit out of 1-based epoch ``t`` (sorted).
+
+        ``scoring_pass`` (a callable returning one loss per training sample) is
+        called only for epoch 1 with ``first_epoch="scoring_pass"``.
+        """
+        n_out = int(self.schedule[t - 1]) if self.enabled else 0
+        if n_out == 0:
+            return np.zeros(0, dtype=int)
+        seen = self.losses[: t - 1]
+        if t == 1:
+            if self.first_epoch == "train_all":
+                return np.zeros(0, dtype=int)
+            seen = np.asarray(scoring_pass(), dtype=float)[None, :]
+        n_out = min(n_out, self.n_train - self.keep)  # always keep at least one batch
+        scores = rank_noisy(seen, method=self.ranking, seed=[self.seed, t])
+        return select_excluded(scores, max(n_out, 0))
+
+    def record(self, t: int, ids, losses) -> None:
+        """Store the training losses of samples ``ids`` in epoch ``t``."""
+        self.losses[t - 1, np.asarray(ids, dtype=int)] = losses
+
+    def finish_epoch(self, t: int, excluded) -> dict:
+        """Close epoch ``t``: remember who sat out; returns ``n_excluded`` and ``planned_exclusions``."""
+        excluded = np.asarray(excluded, dtype=int)
+        self.excluded.append([int(i) for i in excluded])
+        return {"n_excluded": int(excluded.size), "planned_exclusions": int(self.schedule[t - 1])}
+
+    def detection(self, excluded) -> dict:
+        """``detection_precision``, ``_recall`` and ``_f1`` of an excluded set (empty without ``noisy`` or ADL)."""
+        if self.noisy is None or not self.enabled:
+            return {}
+        det = detection_scores(excluded, self.noisy, self.n_train)
+        return {f"detection_{k}": det[k] for k in ("precision", "recall", "f1")}
+
+    def epoch_loss(self, t: int) -> float:
+        """Mean recorded training loss of epoch ``t``."""
+        return float(np.nanmean(self.losses[t - 1]))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The state that changes during training, as arrays (for a checkpoint)."""
+        return {"losses": self.losses,
+                "excluded_ids": np.array([i for e in self.excluded for i in e], dtype=np.int64),
+                "excluded_counts": np.array([len(e) for e in self.excluded], dtype=np.int64)}
+
+    def from_arrays(self, arrays) -> None:
+        """Restore what :meth:`to_arrays` saved (also reads the older ``excluded`` JSON string)."""
+        losses = np.asarray(arrays["losses"], dtype=float)
+        if losses.shape != self.losses.shape:
+            raise ValueError(f"losses must have shape {self.losses.shape}, got {losses.shape}")
+        if "excluded_counts" in arrays:
+            ids, counts = np.asarray(arrays["excluded_ids"]), np.asarray(arrays["excluded_counts"])
+            if counts.sum() != ids.size:
+                raise ValueError(f"excluded_counts sum to {counts.sum()} but there are {ids.size} excluded_ids")
+            parts = np.split(ids, np.cumsum(counts)[:-1]) if counts.size else []
+            excluded = [[int(i) for i in p] for p in parts]
+        else:
+            import json
+
+            excluded = [[int(i) for i in e] for e in json.loads(str(arrays["excluded"]))]
+        self.losses, self.excluded = losses, excluded
