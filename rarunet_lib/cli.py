@@ -19,6 +19,9 @@ from pathlib import Path
 
 from .adl import RANKINGS
 from .config import available_profiles, get_profile
+from .data.dataset import TRAIN_SOURCES
+from .device import PRECISIONS
+from .train import ADL_FIRST_EPOCHS, LR_SCHEDULES, STRATEGIES
 
 __all__ = ["build_parser", "main", "VERBOSE_ENV_VAR"]
 
@@ -58,7 +61,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="network to train (Table 4 rows: unet=1, residual_unet=2, attention_unet_cbam=4, rar_unet=7)")
     p.add_argument("--profile", default=None, choices=available_profiles(),
                    help="run profile; default: RARUNET_PROFILE, else full with a GPU and quick without")
-    p.add_argument("--data", default="phantom", choices=["phantom", "csi2014"],
+    p.add_argument("--data", default="phantom", choices=TRAIN_SOURCES,
                    help="training data: the synthetic phantom, or the paper's CSI 2014 scans from RARUNET_DATA_DIR")
     p.add_argument("--noise-alpha", type=float, default=None,
                    help="noise level alpha in (0, 1]: Dice overlap of each noisy mask with its clean one "
@@ -71,22 +74,22 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adl-ranking", default="normalised_cumulative", choices=RANKINGS,
                    help="how ADL ranks samples as likely noisy ('random': a control that leaves out as many, "
                         "by chance)")
-    p.add_argument("--adl-first-epoch", default="train_all", choices=["train_all", "scoring_pass"],
+    p.add_argument("--adl-first-epoch", default="train_all", choices=ADL_FIRST_EPOCHS,
                    help="epoch 1 has no losses yet: train on all samples, or rank by one forward pass first")
     p.add_argument("--epochs", type=_positive_int, default=None, help="override the profile's epochs")
     p.add_argument("--batch-size", type=_positive_int, default=None, help="override the profile's batch size")
     p.add_argument("--learning-rate", type=_positive_float, default=None, help="override the profile's Adam learning rate")
-    p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
+    p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES,
                    help="learning-rate schedule (constant: the paper's; cosine decays to 1 %% over the epochs)")
     p.add_argument("--bn-recalibration", action="store_true",
                    help="recompute the BatchNorm statistics from each epoch's training batches before validating")
     p.add_argument("--image-size", type=_positive_int, default=None, help="override the profile's image size (multiple of 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, split, order, rotations, noise and phantom")
-    p.add_argument("--mixed-precision", default="auto", choices=["auto", "off", "bfloat16", "float16"],
+    p.add_argument("--mixed-precision", default="auto", choices=PRECISIONS,
                    help="auto: bfloat16 on Ampere/Hopper GPUs, off on CPU")
     p.add_argument("--jit-compile", default="auto", choices=["auto", "on", "off"], help="XLA (auto: GPU only)")
     p.add_argument("--steps-per-execution", type=_positive_int, default=1, help="training steps per tf.function call (GPU: 16-64)")
-    p.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"],
+    p.add_argument("--strategy", default="default", choices=STRATEGIES,
                    help="tf.distribute strategy: mirrored = all GPUs of this machine")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUTPUT/tensorboard")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -379,8 +379,7 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
                                             seed=spec.seed, **kinds)
     noisy = [e["index"] for e in manifest]
     if resume:
-        # TODO(runfolder): pass config=config to Trainer.resume once it takes it (refuses a folder of another run).
-        trainer = Trainer.resume(run_folder, data["train_images"], masks, noisy_indices=noisy)
+        trainer = Trainer.resume(run_folder, data["train_images"], masks, noisy_indices=noisy, config=config)
     else:
         trainer = Trainer(config, data["train_images"], masks, output=run_folder, noisy_indices=noisy)
     hooks = []
@@ -398,9 +397,12 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
         hooks.append(write_manifest)
     if on_epoch is not None:
         hooks.append(on_epoch)
-    if hooks:
-        _report_epochs(trainer, hooks)
-    best_epoch, best_dice = fit_best(trainer)
+
+    def after_epoch(trainer, record) -> None:
+        for hook in hooks:
+            hook(trainer, record)
+
+    best_epoch, best_dice = fit_best(trainer, on_epoch=after_epoch if hooks else None)
     history = trainer.history
     train_s = time.perf_counter() - t0
     x_test, y_test = data["test_images"], data["test_masks"]
@@ -483,16 +485,3 @@ def export_run_model(result: RunResult, folder) -> Path:
            "test_dice": (result.test_pooled or {}).get("dice"), "params": result.params, "data": result.data,
            "provenance": result.provenance}
     return export_model(result.model, folder, profile=result.profile, run=run)
-
-
-def _report_epochs(trainer, hooks: list[Callable]) -> None:
-    """Call each ``hook(trainer, record)`` after each epoch that :func:`fit_best` trains (one ``fit`` call each)."""
-    fit = trainer.fit
-
-    def fit_and_report(**kwargs):
-        history = fit(**kwargs)
-        for hook in hooks:
-            hook(trainer, history["epochs"][-1])
-        return history
-
-    trainer.fit = fit_and_report  # TODO(runfolder): an on_epoch hook of the Trainer / fit_best would replace this

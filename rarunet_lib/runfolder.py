@@ -108,16 +108,25 @@ def fingerprint_differences(folder: dict, given: dict) -> list[str]:
     return out
 
 
-def config_differences(folder: dict, given: dict) -> list[str]:
+#: Configuration fields that change what a run shows, not what it computes: a run folder
+#: accepts other values of these (a run started with progress bars resumes without them).
+PRESENTATION_FIELDS: tuple[str, ...] = ("progress", "tensorboard")
+
+
+def config_differences(folder: dict, given: dict, *, ignore=PRESENTATION_FIELDS) -> list[str]:
     """Fields that differ, e.g. ``["seed: folder 0, given 5"]`` (both dicts JSON-safe).
+
+    Fields named in ``ignore`` (:data:`PRESENTATION_FIELDS`) are not compared.
 
     Example
     -------
     >>> config_differences({"seed": 0, "epochs": 3}, {"seed": 5, "epochs": 3})
     ['seed: folder 0, given 5']
+    >>> config_differences({"seed": 0, "progress": True}, {"seed": 0, "progress": False})
+    []
     """
     show = lambda d, k: repr(d[k]) if k in d else "(absent)"  # noqa: E731
-    keys = list(folder) + [k for k in given if k not in folder]
+    keys = [k for k in [*folder, *(k for k in given if k not in folder)] if k not in ignore]
     return [f"{k}: folder {show(folder, k)}, given {show(given, k)}"
             for k in keys if k not in folder or k not in given or folder[k] != given[k]]
 

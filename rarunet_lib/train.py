@@ -33,9 +33,11 @@ precision, XLA and strategy in :mod:`rarunet_lib.device`.  What it does:
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,16 +45,26 @@ import numpy as np
 
 from . import adl as adl_lib
 from .batchnorm import BatchNormPass, recalibrate_batchnorm
+from .checks import check_choice
 from .device import PRECISIONS, dtype_policy, resolve_device
 from .fileio import json_safe
-from .runfolder import RunFolder, config_differences, fingerprint, restore_training, training_arrays
+from .runfolder import (
+    PRESENTATION_FIELDS,
+    RunFolder,
+    config_differences,
+    fingerprint,
+    restore_training,
+    training_arrays,
+)
 
 __all__ = ["TrainConfig", "Trainer", "fit_best"]
 
-_FIRST_EPOCH = ("train_all", "scoring_pass")
-_STRATEGIES = ("default", "mirrored", "multiworker")
-_LR_SCHEDULES = ("constant", "cosine")
-_DICE_OVER = ("image", "batch")
+#: The allowed values of TrainConfig's choices (the train command's --flags reuse them).
+ADL_FIRST_EPOCHS: tuple[str, ...] = ("train_all", "scoring_pass")
+STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+DICE_OVER: tuple[str, ...] = ("image", "batch")
+_JIT = ("auto", True, False)
 #: Fields whose default changed after run folders were written without them: the value those runs used.
 _LEGACY_FIELDS = {"dice_over": "image"}
 
@@ -150,9 +162,7 @@ class TrainConfig:
         """Raise ``ValueError`` naming the first bad field."""
         from .models import available_models
 
-        if self.model not in available_models():
-            raise ValueError(f"model={self.model!r} is not a known model; valid names: "
-                             f"{', '.join(available_models())}")
+        check_choice("model", self.model, tuple(available_models()))
         for name in ("epochs", "batch_size", "steps_per_execution"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -160,33 +170,28 @@ class TrainConfig:
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"learning_rate must be a finite number > 0, got {lr!r}")
-        if self.lr_schedule not in _LR_SCHEDULES:
-            raise ValueError(f"lr_schedule={self.lr_schedule!r} is not allowed; use one of {_LR_SCHEDULES}")
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if self.adl:
             if self.noise_alpha is None or self.noise_beta is None:
                 raise ValueError("adl=True needs noise_alpha and noise_beta (Eq. 5 uses both)")
             adl_lib.removal_schedule(self.noise_alpha, self.noise_beta, self.epochs, 1)  # range checks
-        if self.adl_ranking not in adl_lib.RANKINGS:
-            raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {adl_lib.RANKINGS}")
-        if self.adl_first_epoch not in _FIRST_EPOCH:
-            raise ValueError(f"adl_first_epoch={self.adl_first_epoch!r} is not allowed; use one of {_FIRST_EPOCH}")
-        if self.mixed_precision not in PRECISIONS:
-            raise ValueError(f"mixed_precision={self.mixed_precision!r} is not allowed; "
-                             "use 'auto', 'off', 'bfloat16' or 'float16'")
-        if self.jit_compile not in ("auto", True, False):
-            raise ValueError(f"jit_compile must be 'auto', True or False, got {self.jit_compile!r}")
+        check_choice("adl_ranking", self.adl_ranking, adl_lib.RANKINGS)
+        check_choice("adl_first_epoch", self.adl_first_epoch, ADL_FIRST_EPOCHS)
+        check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
+        check_choice("jit_compile", self.jit_compile, _JIT)
         if not 0.0 <= self.bn_momentum < 1.0:
             raise ValueError(f"bn_momentum must be in [0, 1), got {self.bn_momentum!r}")
-        if self.strategy not in _STRATEGIES:
-            raise ValueError(f"strategy={self.strategy!r} is not allowed; use one of {_STRATEGIES}")
-        if self.dice_over not in _DICE_OVER:
-            raise ValueError(f"dice_over={self.dice_over!r} is not allowed; use one of {_DICE_OVER}")
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_choice("dice_over", self.dice_over, DICE_OVER)
         if not isinstance(self.bn_recalibration, bool):
             raise ValueError(f"bn_recalibration must be True or False, got {self.bn_recalibration!r}")
         if self.bn_recalibration and self.strategy != "default":
             raise ValueError(f"bn_recalibration=True works with strategy='default' only, got {self.strategy!r}")
+        if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
+            raise ValueError("tensorboard=True needs the optional TensorBoard package, which is not installed; "
+                             "install it with: pip install 'rarunet_lib[tensorboard]'")
 
 
 def _config_json(config: TrainConfig) -> dict:
@@ -320,11 +325,12 @@ class Trainer:
         self._tf = tf
         self._built = True
 
-    def fit(self, *, max_epochs: int | None = None) -> dict:
+    def fit(self, *, max_epochs: int | None = None, on_epoch: Callable | None = None) -> dict:
         """Train the remaining epochs (at most ``max_epochs`` of them); returns the history dict.
 
         ``max_epochs`` stops early, as a killed run would; :meth:`resume`
         continues from the last checkpoint.  A finished run trains and writes nothing.
+        ``on_epoch(trainer, record)`` is called after each epoch, once its checkpoint is written.
         """
         self._setup()
         cfg = self.config
@@ -358,6 +364,8 @@ class Trainer:
                 _log_scalars(writer, record, t)
             if self.folder is not None:
                 self._save_checkpoint()
+            if on_epoch is not None:
+                on_epoch(self, record)
         return self.history
 
     def _train_epoch(self, t: int, keep: np.ndarray, steps: int) -> None:
@@ -461,7 +469,9 @@ class Trainer:
             diffs = config_differences(saved, _config_json(config))
             if diffs:
                 raise ValueError(f"config differs from the run in {str(output)!r}: {'; '.join(diffs)}")
-        trainer = cls(TrainConfig(**saved), images, masks, output=output, noisy_indices=noisy_indices)
+        shown = {k: getattr(config, k) for k in PRESENTATION_FIELDS} if config is not None else {}
+        trainer = cls(TrainConfig(**{**saved, **shown}), images, masks, output=output,
+                      noisy_indices=noisy_indices)
         ck = folder.load_checkpoint()
         trainer._setup()
         if ck is not None:
@@ -580,7 +590,7 @@ def _dataset(trainer: Trainer, sample_ids, *, epoch: int, training: bool):
     return trainer.strategy.experimental_distribute_dataset(ds)
 
 
-def fit_best(trainer: Trainer, *, key: str = "val_dice") -> tuple[int, float]:
+def fit_best(trainer: Trainer, *, key: str = "val_dice", on_epoch: Callable | None = None) -> tuple[int, float]:
     """Train the remaining epochs and leave the model with the weights of the best validation epoch.
 
     Model selection on the held-out 10 %: short runs (the CPU profiles) swing
@@ -597,6 +607,8 @@ def fit_best(trainer: Trainer, *, key: str = "val_dice") -> tuple[int, float]:
         With a validation split (``validation_fraction > 0``).
     key : str, default "val_dice"
         History entry to maximise (only ``Trainer.best_key``, "val_dice", is tracked).
+    on_epoch : callable, optional
+        ``on_epoch(trainer, record)`` after each epoch (:meth:`Trainer.fit`).
 
     Returns
     -------
@@ -616,7 +628,7 @@ def fit_best(trainer: Trainer, *, key: str = "val_dice") -> tuple[int, float]:
         raise ValueError(f"key={key!r} is not tracked; the trainer selects by {trainer.best_key!r}")
     if trainer.val_idx.size == 0:
         raise ValueError("fit_best needs a validation split (validation_fraction > 0)")
-    trainer.fit()
+    trainer.fit(on_epoch=on_epoch)
     trainer.last_epoch_weights = trainer.model.get_weights()
     trainer.model.set_weights(trainer.best_weights())
     return trainer.best_epoch, float(trainer.best_value)

@@ -47,12 +47,11 @@ def test_excerpt_refuses_a_missing_marker():
 
 def test_the_chapters_markers_exist():
     """The excerpts chapters 5 and 6 show: the markers must name lines of the library's code."""
-    from rarunet_lib import adl
-    from rarunet_lib.train import Trainer
+    from rarunet_lib import adl, train
 
-    assert "tape.gradient" in source_excerpt(Trainer, "def step_fn")
-    assert "self.losses[t - 1, idx] = per" in source_excerpt(Trainer.fit, "while done < steps")
-    assert "rank_noisy" in source_excerpt(Trainer, "def _choose_excluded")
+    assert "tape.gradient" in source_excerpt(train._compile_steps, "def step_fn")
+    assert "self.adl.record(t, idx, per)" in source_excerpt(train.Trainer._train_epoch, "while done < steps")
+    assert "rank_noisy" in source_excerpt(adl.AdlState.choose, "n_out = ")
     assert "0.1 * k * y" in source_excerpt(adl.removal_count, "alpha = _check_unit")
     assert source_excerpt(adl.select_excluded, "s = check_array", "return np.sort").endswith("order[:n_out])")
 

@@ -541,22 +541,6 @@ def test_cosine_schedule_ends_at_one_percent_and_survives_resume(tmp_path):
         Trainer(cfg(lr_schedule="step"), x, y)
 
 
-def test_train_command_end_to_end_with_cosine_schedule(tmp_path):
-    """``python -m rarunet_lib train`` writes its result; ``--lr-schedule`` and ``--bn-recalibration`` reach the trainer."""
-    out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "rarunet_lib", "train", "--model", "unet", "--profile", "quick", "--epochs", "2",
-           "--image-size", "32", "--lr-schedule", "cosine", "--bn-recalibration", "--noise-alpha", "0.7", "--noise-beta", "0.5", "--adl",
-           "--no-progress", "--output", str(out)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads((out / "result.json").read_text())
-    assert result["config"]["lr_schedule"] == "cosine" and result["config"]["bn_recalibration"] is True
-    assert result["config"]["adl"] is True and result["data"]["noisy_masks"] > 0
-    assert 0.0 <= result["test_pooled"]["dice"] <= 1.0
-    assert json.loads((out / "noise_manifest.json").read_text())["alpha"] == 0.7
-
-
 # ---------------------------------------------------------------- precise BatchNorm
 def _first_bn_input(model):
     import keras
@@ -681,3 +665,13 @@ def test_train_config_rejects_an_unknown_adl_ranking_and_names_the_allowed_ones(
     with pytest.raises(ValueError, match=r"adl_ranking='loss' is not allowed; use one of .*'random'"):
         TrainConfig(adl_ranking="loss").validate()
     TrainConfig(adl_ranking="random").validate()
+
+
+def test_tensorboard_is_an_optional_extra_refused_up_front(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    with pytest.raises(ValueError, match=r"pip install 'rarunet_lib\[tensorboard\]'"):
+        TrainConfig(model="unet", tensorboard=True).validate()
+    TrainConfig(model="unet", tensorboard=False).validate()  # without the feature: nothing to install

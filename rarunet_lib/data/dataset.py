@@ -19,10 +19,12 @@ from .io import demo_names, load_csi2014, load_demo
 from .phantom import synthetic_dataset
 from .preprocess import prepare
 
-__all__ = ["Dataset", "SOURCES", "dataset_from_cases", "load_dataset"]
+__all__ = ["Dataset", "SOURCES", "TRAIN_SOURCES", "dataset_from_cases", "load_dataset"]
 
 #: Source names besides the per-sample names of :func:`rarunet_lib.data.demo_names`.
 SOURCES: tuple[str, ...] = ("phantom", "samples", "csi2014")
+#: The sources that have training slices (the shipped samples are test-only).
+TRAIN_SOURCES: tuple[str, ...] = ("phantom", "csi2014")
 
 
 @dataclass(frozen=True)
