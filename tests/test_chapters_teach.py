@@ -1,4 +1,4 @@
-"""Chapters 0-4 as a class reads them: reading time, length, cited figures, glued numbers, the class path.
+"""The chapters as a class reads them: reading time, length, cited figures, glued numbers, the class path.
 
 Checked on the sources (no execution): nbval runs the cells, these tests check what the prose promises.
 """
@@ -74,7 +74,9 @@ def test_every_figure_is_cited_in_the_text(nb):
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
 def test_every_glued_number_is_computed_in_the_chapter(nb):
     used = set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", _markdown(nb)))
-    glued = set(re.findall(r"""glue\(\s*["']([A-Za-z0-9_]+)["']""", _code(nb)))
+    code = _code(nb)
+    glued = set(re.findall(r"""glue\(\s*["']([A-Za-z0-9_]+)["']""", code))
+    glued |= set(re.findall(r"""["']([A-Za-z0-9_]+)["']\s*:""", code))  # keys of glue_all({...})
     assert used <= glued, f"{nb.name}: prose uses numbers no cell glues: {sorted(used - glued)}"
 
 
