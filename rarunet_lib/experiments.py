@@ -305,4 +305,15 @@ def load_results(folder) -> dict[str, dict]:
     folder = Path(folder)
     if not folder.is_dir():
         return {}
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    return {p.stem: _read_result(p) for p in sorted(folder.glob("*.json"))}
+
+
+def _read_result(path: Path) -> dict:
+    """One run's JSON; a truncated or foreign file is refused with its name."""
+    try:
+        doc = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a readable result file ({err}); delete it to run that run again") from err
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: a result file holds a JSON object, got {type(doc).__name__}")
+    return doc

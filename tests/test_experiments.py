@@ -231,3 +231,12 @@ def test_committed_grid_runs_name_their_profile_run_and_a_clean_commit():
             commit = r["provenance"]["commit"]
             assert len(commit) == 40 and not commit.endswith("+dirty"), (path, commit)
             assert (folder / f"{path.stem}.npz").exists(), f"{path} has no predictions file"
+
+
+def test_a_corrupt_result_file_is_refused_with_its_name(tmp_path):
+    (tmp_path / "unet__clean__seed0.json").write_text('{"run_id": "unet__cl')  # cut short
+    with pytest.raises(ValueError, match=r"unet__clean__seed0\.json: not a readable result file"):
+        load_results(tmp_path)
+    (tmp_path / "unet__clean__seed0.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="holds a JSON object, got list"):
+        load_results(tmp_path)
