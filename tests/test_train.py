@@ -1,4 +1,4 @@
-"""Trainer, ADL bookkeeping, checkpoints and resume, the input pipeline, tf.distribute."""
+"""Trainer: configuration, ADL bookkeeping, checkpoints and resume, tf.distribute, the training loss."""
 
 import json
 import os
@@ -12,7 +12,6 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 from rarunet_lib import adl  # noqa: E402
-from rarunet_lib.data.pipeline import make_dataset  # noqa: E402
 from rarunet_lib.train import TrainConfig, Trainer  # noqa: E402
 
 
@@ -33,33 +32,6 @@ def cfg(**kw):
     base = dict(model="unet", epochs=3, batch_size=8, learning_rate=1e-3, progress=False, seed=1)
     base.update(kw)
     return TrainConfig(**base)
-
-
-# ---------------------------------------------------------------- pipeline
-def test_pipeline_same_seed_same_order_and_rotations():
-    x, y = toy_data(16)
-
-    def collect(seed):
-        ds = make_dataset(x, y, batch_size=4, seed=seed, with_index=True)
-        return [(i.numpy(), img.numpy()) for (img, i), _ in ds]
-
-    a, b, c = collect(3), collect(3), collect(4)
-    for (ia, xa), (ib, xb) in zip(a, b, strict=True):
-        np.testing.assert_array_equal(ia, ib)
-        np.testing.assert_array_equal(xa, xb)
-    assert any(not np.array_equal(p[0], q[0]) for p, q in zip(a, c, strict=True))
-    # every image is its source rotated by -90, 0 or +90 degrees, mask likewise
-    for idx, img in a:
-        for j, im in zip(idx, img, strict=True):
-            assert any(np.array_equal(np.rot90(x[j], k), im[..., 0]) for k in (-1, 0, 1))
-
-
-def test_pipeline_bad_input():
-    x, y = toy_data(8)
-    with pytest.raises(ValueError, match="batch_size"):
-        make_dataset(x, y, batch_size=9)
-    with pytest.raises(ValueError, match="same length"):
-        make_dataset(x, y[:4], batch_size=2)
 
 
 # ---------------------------------------------------------------- errors
@@ -539,62 +511,6 @@ def test_cosine_schedule_ends_at_one_percent_and_survives_resume(tmp_path):
     assert float(resumed.optimizer.learning_rate) == pytest.approx(2e-5, rel=1e-5)
     with pytest.raises(ValueError, match="lr_schedule"):
         Trainer(cfg(lr_schedule="step"), x, y)
-
-
-# ---------------------------------------------------------------- precise BatchNorm
-def _first_bn_input(model):
-    import keras
-
-    first = next(la for la in model._flatten_layers(include_self=False, recursive=True)
-                 if isinstance(la, keras.layers.BatchNormalization))
-    return first, keras.Model(model.inputs, first.input)
-
-
-def test_recalibrated_batchnorm_equals_the_batch_statistics_of_one_full_batch():
-    x, y = toy_data(16)
-    t = Trainer(cfg(batch_size=16, augment=False, validation_fraction=0.0), x, y)
-    t.fit(max_epochs=1)  # move the weights away from their initial values
-    weights = [w.copy() for w in t.model.get_weights()]
-    before = {la.name: la.momentum for la in t.model.layers if hasattr(la, "moving_mean")}
-    assert t.recalibrate_batchnorm() == 1
-    bn, probe = _first_bn_input(t.model)
-    feats = probe(x[..., None]).numpy()  # the first BN layer's input: independent of any BN statistics
-    np.testing.assert_allclose(bn.moving_mean.numpy(), feats.mean(axis=(0, 1, 2)), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(bn.moving_variance.numpy(), feats.var(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
-    # every layer now normalises that batch in inference mode exactly as in training mode
-    np.testing.assert_allclose(t.model(x[..., None], training=False).numpy(),
-                               t.model(x[..., None], training=True).numpy(), atol=2e-4)
-    # the trainable weights are untouched and the momenta restored
-    trainable = {id(v) for v in t.model.trainable_variables}
-    for w, v in zip(weights, t.model.weights, strict=True):
-        if id(v) in trainable:
-            np.testing.assert_array_equal(w, v.numpy())
-    assert before == {la.name: la.momentum for la in t.model.layers if hasattr(la, "moving_mean")}
-
-
-def test_recalibrated_batchnorm_mean_is_the_mean_over_several_batches():
-    x, y = toy_data(16)
-    t = Trainer(cfg(batch_size=4, augment=False, validation_fraction=0.0), x, y)
-    assert t.recalibrate_batchnorm(epoch=2) == 4
-    bn, probe = _first_bn_input(t.model)
-    feats = probe(x[..., None]).numpy()
-    # equal-sized batches covering every sample once: the mean of batch means is the overall mean
-    np.testing.assert_allclose(bn.moving_mean.numpy(), feats.mean(axis=(0, 1, 2)), rtol=1e-5, atol=1e-6)
-
-
-def test_bn_recalibration_in_fit_and_bad_values():
-    x, y = toy_data(24)
-    t = Trainer(cfg(epochs=1, bn_recalibration=True), x, y)
-    h = t.fit()
-    assert np.isfinite(h["epochs"][0]["val_dice"])
-    with pytest.raises(ValueError, match="sample_ids must be training-sample ids from 0 to"):
-        t.recalibrate_batchnorm([0, t.n_train])
-    with pytest.raises(ValueError, match="at least one"):
-        t.recalibrate_batchnorm([])
-    with pytest.raises(ValueError, match="bn_recalibration must be True or False"):
-        Trainer(cfg(bn_recalibration="yes"), x, y)
-    with pytest.raises(ValueError, match="strategy='default' only"):
-        Trainer(cfg(bn_recalibration=True, strategy="mirrored"), x, y)
 
 
 def test_a_run_folder_from_before_a_config_field_existed_still_resumes(tmp_path):
