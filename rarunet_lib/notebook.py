@@ -151,10 +151,16 @@ def source_excerpt(obj, start: str | None = None, stop: str | None = None) -> st
     ...
     ValueError: start='no such line' is not a line of number_text's source
     """
-    lines = inspect.getsource(obj).splitlines()
+    return _excerpt(obj, start, stop)[2]
+
+
+def _excerpt(obj, start: str | None, stop: str | None) -> tuple[int, int, str]:
+    """First and last line numbers (in the file) and the dedented text of an excerpt."""
+    raw, offset = inspect.getsourcelines(obj)
+    lines = [line.rstrip("\n") for line in raw]
     name = getattr(obj, "__qualname__", repr(obj))
     if start is None:
-        return textwrap.dedent("\n".join(lines))
+        return offset, offset + len(lines) - 1, textwrap.dedent("\n".join(lines))
     first = next((i for i, line in enumerate(lines) if start in line), None)
     if first is None:
         raise ValueError(f"start={start!r} is not a line of {name}'s source")
@@ -177,23 +183,29 @@ def source_excerpt(obj, start: str | None = None, stop: str | None = None) -> st
             last = i
         while last > first and not lines[last].strip():
             last -= 1
-    return textwrap.dedent("\n".join(lines[first:last + 1]))
+    return offset + first, offset + last, textwrap.dedent("\n".join(lines[first:last + 1]))
 
 
 def show_source(obj, start: str | None = None, stop: str | None = None):
     """Display the library's own code (whole, or the excerpt :func:`source_excerpt` cuts).
 
-    What the reader sees is what runs: the text is read from the imported module.
-    Returns an :class:`IPython.display.Code` (shown when it ends a cell).
+    What the reader sees is what runs: the text is read from the imported module,
+    under a line naming its file, object and line numbers.  Returns an
+    :class:`IPython.display.Markdown` (shown when it ends a cell; the book
+    highlights the code block).
 
     Example
     -------
-    >>> show_source(number_text, "if math.isinf").data.splitlines()[0]
-    'if math.isinf(float(value)):'
+    >>> print(show_source(number_text, "if math.isinf").data.splitlines()[0])  # doctest: +ELLIPSIS
+    `rarunet_lib/notebook.py`, `number_text`, lines ...:
     """
-    from IPython.display import Code
+    from IPython.display import Markdown
 
-    return Code(source_excerpt(obj, start, stop), language="python")
+    first, last, text = _excerpt(obj, start, stop)
+    module = inspect.getmodule(obj)
+    path = module.__name__.replace(".", "/") + ("/__init__.py" if hasattr(module, "__path__") else ".py")
+    name = getattr(obj, "__qualname__", repr(obj))
+    return Markdown(f"`{path}`, `{name}`, lines {first}-{last}:\n\n````python\n{text}\n````")
 
 
 # ---------------------------------------------------------------- profiles side by side
