@@ -21,7 +21,7 @@ from .adl import RANKINGS
 from .config import available_profiles, get_profile
 from .data.dataset import TRAIN_SOURCES
 from .device import PRECISIONS
-from .train import ADL_FIRST_EPOCHS, LR_SCHEDULES, STRATEGIES
+from .train_config import ADL_FIRST_EPOCHS, LR_SCHEDULES, STRATEGIES
 
 __all__ = ["build_parser", "main", "VERBOSE_ENV_VAR"]
 

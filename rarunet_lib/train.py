@@ -4,7 +4,8 @@
 named for their idea: ADL's bookkeeping in :class:`rarunet_lib.adl.AdlState`,
 the run folder (configuration and data checks, checkpoints, resume) in
 :mod:`rarunet_lib.runfolder`, precise BatchNorm in :mod:`rarunet_lib.batchnorm`,
-precision, XLA and strategy in :mod:`rarunet_lib.device`.  What it does:
+precision, XLA and strategy in :mod:`rarunet_lib.device`, and what defines a run,
+:class:`TrainConfig`, in :mod:`rarunet_lib.train_config` (importable from here too).  What it does:
 
 * **the paper's recipe**: soft Dice loss, Adam, the profile's image size, batch,
   learning rate and epochs, +-90 degree rotations, 10 % of the training slices
@@ -33,21 +34,17 @@ precision, XLA and strategy in :mod:`rarunet_lib.device`.  What it does:
 
 from __future__ import annotations
 
-import importlib.util
-import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from . import adl as adl_lib
 from .batchnorm import BatchNormPass, recalibrate_batchnorm
-from .checks import check_choice
-from .device import PRECISIONS, dtype_policy, resolve_device
-from .fileio import json_safe
+from .device import dtype_policy, resolve_device
 from .runfolder import (
     PRESENTATION_FIELDS,
     RunFolder,
@@ -56,146 +53,9 @@ from .runfolder import (
     restore_training,
     training_arrays,
 )
+from .train_config import _LEGACY_FIELDS, TrainConfig, config_json
 
 __all__ = ["TrainConfig", "Trainer", "fit_best"]
-
-#: The allowed values of TrainConfig's choices (the train command's --flags reuse them).
-ADL_FIRST_EPOCHS: tuple[str, ...] = ("train_all", "scoring_pass")
-STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
-LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
-DICE_OVER: tuple[str, ...] = ("image", "batch")
-_JIT = ("auto", True, False)
-#: Fields whose default changed after run folders were written without them: the value those runs used.
-_LEGACY_FIELDS = {"dice_over": "image"}
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved with every checkpoint).
-
-    Attributes
-    ----------
-    model : str
-        A name from :func:`rarunet_lib.models.available_models`.
-    epochs, batch_size : int
-        Paper: 50 epochs, batch 8.
-    learning_rate : float
-        Adam learning rate (paper: 1e-5).
-    lr_schedule : {"constant", "cosine"}
-        "constant" (the paper); "cosine" decays the rate to 1 % of
-        ``learning_rate`` over ``epochs`` full epochs (steps counted by the
-        optimizer, so a resumed run continues the curve): short runs at a high
-        rate then end on small steps instead of swinging from epoch to epoch.
-    seed : int
-        Seeds the weights, the validation split, the order and the rotations.
-    validation_fraction : float
-        Share of the training slices held out (paper: 0.1).
-    augment : bool
-        Random +-90 degree rotations.
-    adl : bool
-        Adaptive denoising learning.
-    noise_alpha, noise_beta : float or None
-        The noise level and proportion Eq. 5 needs (required with ``adl``).
-    adl_ranking : {"normalised_cumulative", "last_epoch", "random"}
-        How ADL ranks masks as likely noisy; ``"random"`` is a control that
-        leaves out as many masks per epoch as Eq. 5 says, chosen at random
-        (seeded by ``seed`` and the epoch), blind to the losses.
-    adl_first_epoch : {"train_all", "scoring_pass"}
-    mixed_precision : {"auto", "off", "bfloat16", "float16"}
-        "auto": bfloat16 on a GPU of compute capability 8.0 or newer, else off.
-    jit_compile : {"auto", True, False}
-        "auto": XLA on a GPU only (on CPU it is slower).
-    steps_per_execution : int
-        Training steps per ``tf.function`` call (16-64 on a GPU).
-    strategy : {"default", "mirrored", "multiworker"}
-    tensorboard : bool
-        Write TensorBoard scalars under ``output/tensorboard``.
-    bn_momentum : float
-        BatchNormalization momentum (Keras default 0.99; 0.9 for short runs, see
-        :func:`rarunet_lib.models.set_batchnorm_momentum`).
-    dice_over : {"image", "batch"}
-        What the training gradient's soft Dice is computed over.  "batch" (the
-        default): one Dice over all pixels of the batch, the usual Keras recipe
-        and our reading of the paper's "loss based on the Dice coefficient".
-        "image": the mean of per-image Dice losses (what this library did before;
-        the ``cpu`` profile's committed runs).  Either way the per-image
-        losses ADL ranks are recorded from the same forward pass.  A per-image
-        soft Dice barely penalises a prediction that marks a whole slice whose
-        mask is empty or tiny (its loss is already close to 1 and its gradient
-        close to 0); the batch Dice keeps counting those pixels.
-    bn_recalibration : bool
-        After every epoch, before validation, replace the BatchNormalization
-        moving statistics by their average over that epoch's training batches
-        (:meth:`Trainer.recalibrate_batchnorm`, "precise BN").  Off by default
-        (the paper); it costs one forward pass over the training set per epoch
-        and removes the epoch-to-epoch swing that stale moving averages cause in
-        short, high-learning-rate runs.
-    progress : bool
-        Show a progress bar per epoch.
-    """
-
-    model: str = "rar_unet"
-    epochs: int = 50
-    batch_size: int = 8
-    learning_rate: float = 1e-5
-    lr_schedule: str = "constant"
-    seed: int = 0
-    validation_fraction: float = 0.1
-    augment: bool = True
-    adl: bool = False
-    noise_alpha: float | None = None
-    noise_beta: float | None = None
-    adl_ranking: str = "normalised_cumulative"
-    adl_first_epoch: str = "train_all"
-    mixed_precision: str = "auto"
-    jit_compile: object = "auto"
-    steps_per_execution: int = 1
-    strategy: str = "default"
-    tensorboard: bool = False
-    progress: bool = True
-    bn_momentum: float = 0.99
-    dice_over: str = "batch"
-    bn_recalibration: bool = False
-    model_kwargs: dict = field(default_factory=dict)
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad field."""
-        from .models import available_models
-
-        check_choice("model", self.model, tuple(available_models()))
-        for name in ("epochs", "batch_size", "steps_per_execution"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning_rate must be a finite number > 0, got {lr!r}")
-        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        if not 0.0 <= self.validation_fraction < 1.0:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
-        if self.adl:
-            if self.noise_alpha is None or self.noise_beta is None:
-                raise ValueError("adl=True needs noise_alpha and noise_beta (Eq. 5 uses both)")
-            adl_lib.removal_schedule(self.noise_alpha, self.noise_beta, self.epochs, 1)  # range checks
-        check_choice("adl_ranking", self.adl_ranking, adl_lib.RANKINGS)
-        check_choice("adl_first_epoch", self.adl_first_epoch, ADL_FIRST_EPOCHS)
-        check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
-        check_choice("jit_compile", self.jit_compile, _JIT)
-        if not 0.0 <= self.bn_momentum < 1.0:
-            raise ValueError(f"bn_momentum must be in [0, 1), got {self.bn_momentum!r}")
-        check_choice("strategy", self.strategy, STRATEGIES)
-        check_choice("dice_over", self.dice_over, DICE_OVER)
-        if not isinstance(self.bn_recalibration, bool):
-            raise ValueError(f"bn_recalibration must be True or False, got {self.bn_recalibration!r}")
-        if self.bn_recalibration and self.strategy != "default":
-            raise ValueError(f"bn_recalibration=True works with strategy='default' only, got {self.strategy!r}")
-        if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
-            raise ValueError("tensorboard=True needs the optional TensorBoard package, which is not installed; "
-                             "install it with: pip install 'rarunet_lib[tensorboard]'")
-
-
-def _config_json(config: TrainConfig) -> dict:
-    return json_safe(asdict(config))
 
 
 def _folder_config(folder: RunFolder) -> dict | None:
@@ -203,7 +63,7 @@ def _folder_config(folder: RunFolder) -> dict | None:
     saved = folder.read_config()
     if saved is None:
         return None
-    return {**_config_json(TrainConfig()), **_LEGACY_FIELDS, **saved}
+    return {**config_json(TrainConfig()), **_LEGACY_FIELDS, **saved}
 
 
 def _check_data(images, masks) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +140,7 @@ class Trainer:
         self.folder = RunFolder(output) if output is not None else None
         self._fingerprint = fingerprint(x, y, noisy_indices)
         if self.folder is not None:  # read-only: refuse another run's folder before anything is written
-            self.folder.check(_config_json(config), self._fingerprint, folder_config=_folder_config(self.folder))
+            self.folder.check(config_json(config), self._fingerprint, folder_config=_folder_config(self.folder))
         self.x, self.y = x, y.astype(np.float32)
         self.history: dict = {"config": asdict(config), "epochs": []}
         self.epoch = 0  # epochs completed
@@ -338,7 +198,7 @@ class Trainer:
         if last <= self.epoch:
             return self.history
         if self.folder is not None:
-            self.folder.start(_config_json(cfg), self._fingerprint)
+            self.folder.start(config_json(cfg), self._fingerprint)
         writer = (self._tf.summary.create_file_writer(str(self.output / "tensorboard"))
                   if cfg.tensorboard and self.output is not None else None)
         for t in range(self.epoch + 1, last + 1):
@@ -466,7 +326,7 @@ class Trainer:
         if saved is None:
             raise FileNotFoundError(f"output={str(output)!r} holds no run (no config.json)")
         if config is not None:
-            diffs = config_differences(saved, _config_json(config))
+            diffs = config_differences(saved, config_json(config))
             if diffs:
                 raise ValueError(f"config differs from the run in {str(output)!r}: {'; '.join(diffs)}")
         shown = {k: getattr(config, k) for k in PRESENTATION_FIELDS} if config is not None else {}
