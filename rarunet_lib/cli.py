@@ -153,10 +153,13 @@ def train_command(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"python -m rarunet_lib train: error: {e}", file=sys.stderr)
         return 2
+    finished = args.resume and (args.output / "result.json").exists()  # written once, after the last epoch
     result = train_and_score(spec, data, profile, output=args.output / "result.json", run_folder=args.output,
                              resume=args.resume, settings=settings, noise_kinds=args.noise_kinds,
                              model_output=args.output, command="python -m rarunet_lib " + shlex.join(sys.argv[1:]))
     pooled = result.test_pooled
+    if finished:
+        print(f"{args.output} holds a finished run: nothing trained, nothing written. Its result:")
     print(f"{args.model} [{profile.name}] test Dice {pooled['dice']:.4f}, IoU {pooled['iou']:.4f}, "
           f"recall {pooled['recall']:.4f} at epoch {result.selected_epoch} (best validation Dice "
           f"{result.selected_val_dice:.4f}) -> {args.output / 'result.json'}, model {args.output / 'model.keras'}")

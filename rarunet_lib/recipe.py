@@ -12,6 +12,7 @@ first of equals) is tested; the last epoch is scored too.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -319,7 +320,9 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
     run_folder : path, optional
         Trainer run folder (config, checkpoints, history, ``noise_manifest.json``).
     resume : bool, default False
-        Continue the run in ``run_folder`` from its last checkpoint.
+        Continue the run in ``run_folder`` from its last checkpoint.  A finished run
+        whose ``output`` exists is not scored again: its result is read back and
+        nothing is written.
     settings : dict, optional
         TrainConfig fields overriding the profile's (not the spec's).
     noise_kinds : sequence of str, optional
@@ -380,6 +383,9 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
     noisy = [e["index"] for e in manifest]
     if resume:
         trainer = Trainer.resume(run_folder, data["train_images"], masks, noisy_indices=noisy, config=config)
+        if trainer.finished and output is not None and Path(output).exists():
+            # Nothing to train and nothing to rewrite: the result (and model) stay as they were written.
+            return RunResult.from_json(json.loads(Path(output).read_text()))
     else:
         trainer = Trainer(config, data["train_images"], masks, output=run_folder, noisy_indices=noisy)
     hooks = []

@@ -110,9 +110,16 @@ def test_train_resume_continues_a_killed_run_to_the_uninterrupted_result(tmp_pat
 
     assert strip(cut["history"]) == strip(whole["history"])
     assert cut["test_pooled_last_epoch"] == whole["test_pooled_last_epoch"]
-    # (selected_epoch is not compared: today's fit_best forgets the epochs before a resume; the Trainer
-    # keeping the best epoch in its checkpoints is the run-folder work, after which it can be.)
+    # the best epoch survives the kill (its weights are in the checkpoint): the same model is tested
+    assert (cut["selected_epoch"], cut["test_pooled"]) == (whole["selected_epoch"], whole["test_pooled"])
     assert cut["run_id"] == whole["run_id"] and list(cut) == list(whole)
+
+    # --resume on a finished run says so and changes nothing
+    files = {p.name: p.read_bytes() for p in (tmp_path / "whole").rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main([*flags, "--resume", "--output", str(tmp_path / "whole")]) == 0
+    assert "holds a finished run: nothing trained, nothing written" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in (tmp_path / "whole").rglob("*") if p.is_file()} == files
 
 
 def test_the_grid_writes_no_model_files(tmp_path):
