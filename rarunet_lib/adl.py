@@ -298,10 +298,8 @@ class AdlState:
                  beta: float | None = None, ranking: str = "normalised_cumulative",
                  first_epoch: str = "train_all", seed: int = 0, keep: int = 1, noisy=None):
         n_train, epochs = _check_count("n_train", n_train), _check_count("epochs", epochs)
-        if ranking not in RANKINGS:
-            raise ValueError(f"ranking={ranking!r} is not allowed; use one of {RANKINGS}")
-        if first_epoch not in ("train_all", "scoring_pass"):
-            raise ValueError(f"first_epoch={first_epoch!r} is not allowed; use 'train_all' or 'scoring_pass'")
+        check_choice("ranking", ranking, RANKINGS)
+        check_choice("first_epoch", first_epoch, ("train_all", "scoring_pass"))
         self.n_train, self.epochs, self.enabled = n_train, epochs, bool(enabled)
         self.ranking, self.first_epoch, self.seed, self.keep = ranking, first_epoch, seed, int(keep)
         self.schedule = (removal_schedule(alpha, beta, epochs, n_train) if enabled

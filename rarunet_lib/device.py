@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from .checks import check_choice
+
 __all__ = ["PRECISIONS", "Device", "resolve_device", "dtype_policy"]
 
 #: Accepted values of ``TrainConfig.mixed_precision``.
@@ -60,8 +62,7 @@ def resolve_device(mixed_precision: str = "auto", jit_compile="auto", strategy: 
     """
     import tensorflow as tf
 
-    if mixed_precision not in PRECISIONS:
-        raise ValueError(f"mixed_precision={mixed_precision!r} is not allowed; use one of {PRECISIONS}")
+    check_choice("mixed_precision", mixed_precision, PRECISIONS)
     gpus = tf.config.list_physical_devices("GPU")
     precision = mixed_precision
     if precision == "auto":

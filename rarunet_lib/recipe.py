@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_choice
 from .config import Profile
 from .fileio import atomic_write_json, atomic_write_npz, json_safe
 
@@ -78,8 +79,7 @@ class RunSpec:
 
             if not self.adl:
                 raise ValueError(f"adl_ranking={self.adl_ranking!r} needs adl=True")
-            if self.adl_ranking not in RANKINGS:
-                raise ValueError(f"adl_ranking={self.adl_ranking!r} is not allowed; use one of {RANKINGS}")
+            check_choice("adl_ranking", self.adl_ranking, RANKINGS)
 
     @property
     def run_id(self) -> str:

@@ -270,12 +270,7 @@ class Trainer:
         from .data.pipeline import make_dataset
 
         self._setup()
-        ids = np.arange(self.n_train) if sample_ids is None else np.asarray(sample_ids, dtype=int)
-        if ids.size == 0:
-            raise ValueError("sample_ids must name at least one training sample")
-        if ids.min() < 0 or ids.max() >= self.n_train:
-            raise ValueError(f"sample_ids must be training-sample ids from 0 to {self.n_train - 1}, "
-                             f"got values from {ids.min()} to {ids.max()}")
+        ids = _training_ids(sample_ids, self.n_train)
         if self._bn_pass is None:
             self._bn_pass = BatchNormPass(self.model)
         g, cfg = self.train_idx[ids], self.config
@@ -337,6 +332,17 @@ class Trainer:
         if ck is not None:
             trainer._restore(ck)
         return trainer
+
+
+def _training_ids(sample_ids, n_train: int) -> np.ndarray:
+    """Training-sample ids (all of them by default), refused unless each is in 0..n_train - 1."""
+    ids = np.arange(n_train) if sample_ids is None else np.asarray(sample_ids, dtype=int)
+    if ids.size == 0:
+        raise ValueError("sample_ids must name at least one training sample")
+    if ids.min() < 0 or ids.max() >= n_train:
+        raise ValueError(f"sample_ids must be training-sample ids from 0 to {n_train - 1}, "
+                         f"got values from {ids.min()} to {ids.max()}")
+    return ids
 
 
 def _progress(total: int, desc: str):
