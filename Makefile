@@ -13,6 +13,7 @@ export RARUNET_PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 JB_FLAGS := --toc book/_toc.yml -W -n --keep-going --all  # --all: every page re-read, every notebook re-run (library changes show)
+PYTEST_ARGS ?= --durations=25  # the slowest tests, to keep the CI run short
 PYTEST_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 MATHJAX := book/_static/mathjax/tex-chtml.js

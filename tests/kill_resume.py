@@ -142,6 +142,8 @@ def main(work: Path, stages=STAGES) -> int:
         rc2, got = _run(folder, "resume")
         keys = ("selected", "history", "best_weights", "last_weights", "losses", "excluded")
         differ = [k for k in keys if got is None or got[k] != ref[k]]
+        if rc != -9:  # the child must die by the kill, not by an error (then nothing was tested)
+            differ.insert(0, f"the child exited with {rc}, not by SIGKILL")
         same = not differ
         failures += not same
         print(f"kill at {stage:9s}: child rc {rc} (SIGKILL = -9), latest.json at epoch {at}, resumed from "
