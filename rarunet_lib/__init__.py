@@ -1,6 +1,8 @@
 """rarunet_lib: the library behind the RAR-U-Net book.
 
-Modules (importing this package imports none of them):
+Modules (importing this package imports none of them, unless Keras is loaded already: then
+:mod:`~rarunet_lib.models` is imported, so that the custom layers are registered and
+``keras.saving.load_model`` reads a ``model.keras`` the library wrote):
 
 - NumPy/SciPy only: :mod:`~rarunet_lib.config`, :mod:`~rarunet_lib.data`, :mod:`~rarunet_lib.noise`,
   :mod:`~rarunet_lib.metrics`, :mod:`~rarunet_lib.adl`, :mod:`~rarunet_lib.paper`, :mod:`~rarunet_lib.plotting`;
@@ -10,3 +12,8 @@ Modules (importing this package imports none of them):
 """
 
 __version__ = "0.1.0"
+
+import sys as _sys
+
+if "keras" in _sys.modules:  # register CBAM, ResPath... for keras.saving.load_model; never imports Keras itself
+    from . import models as _models  # noqa: F401

@@ -25,10 +25,12 @@ def test_the_exported_model_predicts_what_the_trained_model_predicts():
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0))
 
 
-def test_plain_keras_loads_it_in_a_fresh_process_once_the_models_module_is_imported():
+@pytest.mark.parametrize("imports", ["keras, rarunet_lib", "rarunet_lib.models, keras"])
+def test_plain_keras_loads_it_in_a_fresh_process_once_the_library_is_imported(imports):
+    """After `import keras, rarunet_lib` (Keras first) or `import rarunet_lib.models`."""
     result, data, folder = tiny_run()
     np.save(folder.parent / f"{folder.name}-x.npy", data.test_images[:4, ..., None])
-    code = ("import sys, numpy as np, keras, rarunet_lib.models; "
+    code = (f"import sys, numpy as np, {imports}; "
             "m = keras.saving.load_model(sys.argv[1]); print(float(np.abs(m.predict(np.load(sys.argv[2]), "
             "verbose=0)).sum()))")
     root = Path(__file__).resolve().parents[1]
