@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_int
+
 __all__ = ["predict_probabilities", "predict_masks", "restore_to_grid", "segment_case"]
 
 
@@ -14,12 +16,6 @@ def _as_batch(images) -> np.ndarray:
     if x.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {np.shape(images)}")
     return x
-
-
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} is not allowed; use an integer >= 1")
-    return int(batch_size)
 
 
 def predict_probabilities(model, images, *, batch_size: int = 16) -> np.ndarray:
@@ -46,7 +42,7 @@ def predict_probabilities(model, images, *, batch_size: int = 16) -> np.ndarray:
     (3, 32, 32)
     """
     x = _as_batch(images)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size, min=1)
     if len(x) == 0:
         return np.zeros(x.shape[:3], np.float32)
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))[..., 0]
@@ -177,7 +173,7 @@ def segment_case(case, model, *, window=None, batch_size: int = 16, threshold: f
     if isinstance(model, (str, Path)):
         model, card = load_model(model)
     size, channels = check_model(model)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size, min=1)
     if not 0.0 < float(threshold) < 1.0:
         raise ValueError(f"threshold={threshold!r} is not allowed; use a number in (0, 1)")
     window = tuple(window if window is not None else card.get("window", DEFAULT_WINDOW))

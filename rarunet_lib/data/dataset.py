@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..checks import check_choice
+from ..checks import check_choice, check_int
 from ..config import Profile
 from .case import Case
 from .io import demo_names, load_csi2014, load_demo
@@ -96,10 +96,11 @@ class Dataset:
                 "test_spacing": [float(s) for s in self.test_spacing]}
 
 
-def _check_int(name: str, value, *, low: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name}={value!r} is not allowed; use {what}")
-    return int(value)
+def _check_size(size) -> int:
+    size = check_int("size", size, min=16)
+    if size % 16:
+        raise ValueError(f"size={size} is not allowed; use a positive multiple of 16 (the networks pool four times)")
+    return size
 
 
 def dataset_from_cases(train_cases: Sequence[Case], test_cases: Sequence[Case], size: int, *, source: str,
@@ -127,9 +128,7 @@ def dataset_from_cases(train_cases: Sequence[Case], test_cases: Sequence[Case], 
     >>> d.train_images.shape, d.train_cases == (cases[0].name, cases[1].name), d.test_cases == (cases[2].name,)
     ((4, 32, 32), True, True)
     """
-    size = _check_int("size", size, low=16, what="a positive multiple of 16")
-    if size % 16:
-        raise ValueError(f"size={size} is not allowed; use a positive multiple of 16 (the networks pool four times)")
+    size = _check_size(size)
     if len(test_cases) == 0:
         raise ValueError("test_cases is empty; give at least one case to test on")
     if train_cases:
@@ -195,11 +194,9 @@ def load_dataset(source: str, profile: Profile, *, seed: int = 0, size: int | No
     if not isinstance(profile, Profile):
         raise ValueError(f"profile={profile!r} is not allowed; use a rarunet_lib.config.Profile (get_profile(name))")
     size = profile.image_size if size is None else size
-    size = _check_int("size", size, low=16, what="a positive multiple of 16 (the networks pool four times)")
-    if size % 16:
-        raise ValueError(f"size={size} is not allowed; use a positive multiple of 16 (the networks pool four times)")
-    seed = _check_int("seed", seed, low=0, what="an integer >= 0")
-    workers = _check_int("workers", workers, low=1, what="an integer >= 1")
+    size = _check_size(size)
+    seed = check_int("seed", seed, min=0)
+    workers = check_int("workers", workers, min=1)
     if source == "phantom":
         if profile.n_cases < 2:
             raise ValueError(f"profile.n_cases={profile.n_cases} is not allowed for the phantom; use at least 2 "
