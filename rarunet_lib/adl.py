@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import adl_rankings as rk
 from .checks import check_array, check_choice, check_int, check_number, check_seed, describe
 
 __all__ = [
     "RANKINGS",
+    "SCHEDULES",
     "removal_schedule",
+    "forget_schedule",
     "removal_count",
     "normalised_cumulative_loss",
     "rank_noisy",
@@ -37,8 +40,11 @@ __all__ = [
     "AdlState",
 ]
 
-#: The ways :func:`rank_noisy` can rank masks ("random" is the control that is blind to the losses).
-RANKINGS: tuple[str, ...] = ("normalised_cumulative", "last_epoch", "random")
+#: The ways ADL can rank masks ("random" is the control that is blind to everything); what each
+#: assumes is in :mod:`rarunet_lib.adl_rankings`.
+RANKINGS: tuple[str, ...] = rk.ALL_RANKINGS
+#: How many masks sit out of each epoch: Eq. 5 (the paper) or a co-teaching forget rate.
+SCHEDULES: tuple[str, ...] = ("eq5", "forget_rate")
 
 
 def _check_unit(name: str, value, *, low_open: bool) -> float:
@@ -121,6 +127,35 @@ def removal_schedule(alpha: float, beta: float, epochs: int, n_masks: int) -> np
     )
 
 
+def forget_schedule(beta: float, epochs: int, n_masks: int, ramp_epochs: int | None = None) -> np.ndarray:
+    """Masks left out of each epoch under a co-teaching forget rate: ``R(t) = min(t / T, 1) beta y``.
+
+    Co-teaching (Han et al., 2018) leaves out the ``R(t)`` masks ranked likeliest
+    noisy, ramping up over the first ``T`` epochs to the estimated proportion of
+    noisy masks.  Here ``beta`` is that proportion as known from the noise
+    (the same knowledge Eq. 5 uses), and ``T`` defaults to a quarter of the epochs
+    (co-teaching ramps over 10 of 200; a 16-epoch run needs a few epochs before
+    its losses can judge).
+
+    Parameters
+    ----------
+    beta : float in [0, 1]
+        Proportion of noisy masks (``beta-hat``).
+    epochs, n_masks : int >= 1
+    ramp_epochs : int >= 1, optional
+        ``T`` (default ``max(1, round(epochs / 4))``).
+
+    Example
+    -------
+    >>> forget_schedule(0.5, 8, 100).tolist()
+    [25, 50, 50, 50, 50, 50, 50, 50]
+    """
+    beta = _check_unit("beta", beta, low_open=False)
+    x, y = _check_count("epochs", epochs), _check_count("n_masks", n_masks)
+    t_ramp = max(1, round(x / 4)) if ramp_epochs is None else _check_count("ramp_epochs", ramp_epochs)
+    return np.array([round(min(t / t_ramp, 1.0) * beta * y) for t in range(1, x + 1)], dtype=np.int64)
+
+
 def normalised_cumulative_loss(losses) -> np.ndarray:
     """O2U-Net's ranking score: per-epoch losses minus the epoch mean, summed.
 
@@ -150,22 +185,28 @@ def normalised_cumulative_loss(losses) -> np.ndarray:
     return np.where(seen, a - mean, 0.0).sum(axis=0)
 
 
-def rank_noisy(losses, *, method: str = "normalised_cumulative", seed: int | list[int] | None = None) -> np.ndarray:
+def rank_noisy(losses, *, method: str = "normalised_cumulative", seed: int | list[int] | None = None,
+               areas=None) -> np.ndarray:
     """Ranking score per sample (higher = likelier noisy).
 
     Parameters
     ----------
     losses : array_like, shape (epochs_so_far, n_samples)
         Per-sample losses, NaN where unseen.
-    method : {"normalised_cumulative", "last_epoch", "random"}
+    method : {"normalised_cumulative", "last_epoch", "random", "size_adjusted"}
         O2U-Net's normalised cumulative loss (default), the latest
         recorded loss of each sample (NaN-free: unseen samples score -inf),
-        or ``"random"``: scores drawn uniformly at random, blind to the
+        ``"random"``: scores drawn uniformly at random, blind to the
         losses, for a control that leaves out as many masks as ADL but
-        chosen by chance.
+        chosen by chance, or ``"size_adjusted"``: the loss against the
+        median of masks of similar size
+        (:func:`rarunet_lib.adl_rankings.size_adjusted_loss`).  The
+        rankings that need probabilities are in :mod:`rarunet_lib.adl_rankings`.
     seed : int or sequence of int, optional
         Seed of the random scores (required with ``method="random"``,
         unused otherwise).
+    areas : array (n_samples,), optional
+        Label areas (required with ``method="size_adjusted"``).
 
     Example
     -------
@@ -174,8 +215,12 @@ def rank_noisy(losses, *, method: str = "normalised_cumulative", seed: int | lis
     >>> bool(np.all(rank_noisy([[0.1, 0.3]], method="random", seed=0) == rank_noisy([[9, 9]], method="random", seed=0)))
     True
     """
-    check_choice("method", method, RANKINGS)
+    check_choice("method", method, rk.LOSS_RANKINGS)
     a = _check_losses(losses)
+    if method == "size_adjusted":
+        if areas is None:
+            raise ValueError("areas=None is not allowed: method='size_adjusted' needs the label areas")
+        return rk.size_adjusted_loss(a, areas)
     if method == "random":
         if seed is None:
             raise ValueError("seed=None is not allowed: method='random' needs a seed (an int or a sequence of ints)")
@@ -252,12 +297,15 @@ def detection_scores(excluded, noisy_indices, n_samples: int) -> dict[str, float
 
 
 class AdlState:
-    """ADL's bookkeeping for one run: schedule, per-sample losses, exclusions, detection scores.
+    """ADL's bookkeeping for one run: schedule, per-sample records, rankings, exclusions, detection.
 
     NumPy only: the training loop asks :meth:`choose` which training samples sit
-    out of epoch ``t``, hands every trained sample's loss to :meth:`record`, and
-    closes the epoch with :meth:`finish_epoch`.  :meth:`to_arrays` and
-    :meth:`from_arrays` move the whole state into and out of a checkpoint.
+    out of epoch ``t``, hands every trained sample's loss to :meth:`record` (and,
+    for the rankings that need them, the labels and probabilities of the same
+    forward pass to :meth:`record_maps`), and closes the epoch with
+    :meth:`finish_epoch`, which also scores every mask under every ranking.
+    :meth:`to_arrays` and :meth:`from_arrays` move the whole state into and out
+    of a checkpoint.
 
     Parameters
     ----------
@@ -272,13 +320,22 @@ class AdlState:
     ranking : str, default "normalised_cumulative"
         One of :data:`RANKINGS`.
     first_epoch : {"train_all", "scoring_pass"}
-        Epoch 1 has no losses: train on everyone, or rank by a scoring pass.
+        Epoch 1 has no losses: train on everyone, or rank by a scoring pass
+        (loss rankings only).
     seed : int, default 0
         Seeds the ``"random"`` ranking (with the epoch).
     keep : int, default 1
         At least this many samples always train (one batch).
     noisy : array of int, optional
         Truly noisy training-sample ids: enables detection precision/recall/F1.
+    schedule : {"eq5", "forget_rate"}, default "eq5"
+        How many sit out: Eq. 5 (:func:`removal_schedule`) or the co-teaching
+        forget rate (:func:`forget_schedule`, ``beta`` as the noisy share).
+    forget_epochs : int, optional
+        The forget rate's ramp ``T`` (default a quarter of the epochs).
+    areas : array (n_train,), optional
+        Label areas of the training masks (needed by ``"size_adjusted"``; with
+        them, every ranking's scores are recorded per epoch in :attr:`scores`).
 
     Example
     -------
@@ -296,17 +353,63 @@ class AdlState:
 
     def __init__(self, n_train: int, epochs: int, *, enabled: bool = True, alpha: float | None = None,
                  beta: float | None = None, ranking: str = "normalised_cumulative",
-                 first_epoch: str = "train_all", seed: int = 0, keep: int = 1, noisy=None):
+                 first_epoch: str = "train_all", seed: int = 0, keep: int = 1, noisy=None,
+                 schedule: str = "eq5", forget_epochs: int | None = None, areas=None):
         n_train, epochs = _check_count("n_train", n_train), _check_count("epochs", epochs)
         check_choice("ranking", ranking, RANKINGS)
         check_choice("first_epoch", first_epoch, ("train_all", "scoring_pass"))
+        check_choice("schedule", schedule, SCHEDULES)
+        if first_epoch == "scoring_pass" and ranking not in rk.LOSS_RANKINGS:
+            raise ValueError(f"first_epoch='scoring_pass' is not allowed with ranking={ranking!r}; "
+                             f"a scoring pass gives losses only (use one of {rk.LOSS_RANKINGS})")
         self.n_train, self.epochs, self.enabled = n_train, epochs, bool(enabled)
         self.ranking, self.first_epoch, self.seed, self.keep = ranking, first_epoch, seed, int(keep)
-        self.schedule = (removal_schedule(alpha, beta, epochs, n_train) if enabled
-                         else np.zeros(epochs, dtype=np.int64))
+        self.schedule_name = schedule
+        if not enabled:
+            self.schedule = np.zeros(epochs, dtype=np.int64)
+        elif schedule == "eq5":
+            self.schedule = removal_schedule(alpha, beta, epochs, n_train)
+        else:
+            _check_unit("alpha", alpha, low_open=True)
+            self.schedule = forget_schedule(beta, epochs, n_train, forget_epochs)
         self.noisy = None if noisy is None else np.asarray(noisy, dtype=int)
+        self.areas = None
+        if areas is not None:
+            self.areas = check_array("areas", areas, ndim=1, kinds="iuf").astype(float)
+            if self.areas.size != n_train:
+                raise ValueError(f"areas has {self.areas.size} entries; use one per training sample ({n_train})")
+        if (ranking == "size_adjusted" or ranking in rk.MAP_RANKINGS) and self.areas is None:
+            raise ValueError(f"ranking={ranking!r} needs areas (the label area of every training mask)")
         self.losses = np.full((epochs, n_train), np.nan)
+        self.stats = {k: np.full((epochs, n_train), np.nan) for k in rk.MAP_STATISTICS}
+        #: Per ranking, every mask's score after each epoch (epochs x n_train), when ``areas`` are given.
+        self.scores = ({k: np.full((epochs, n_train), np.nan) for k in self.recorded_rankings()}
+                       if self.areas is not None else {})
         self.excluded: list[list[int]] = []
+
+    @property
+    def wants_maps(self) -> bool:
+        """Whether :meth:`record_maps` is needed (the map rankings are recorded when ``areas`` are given)."""
+        return self.areas is not None
+
+    def recorded_rankings(self) -> tuple[str, ...]:
+        """The rankings scored every epoch (cleanlab's only where it is installed)."""
+        return tuple(r for r in RANKINGS if r != "cleanlab" or rk.cleanlab_available())
+
+    def _smoothing(self) -> float:
+        a = self.areas[self.areas > 0] if self.areas is not None else np.zeros(0)
+        return float(np.median(a)) if a.size else 1.0
+
+    def ranking_scores(self, name: str, upto: int) -> np.ndarray:
+        """Scores of ranking ``name`` from the records of epochs ``1..upto`` (higher = likelier noisy).
+
+        The scores that choose the masks of epoch ``upto + 1`` (``random`` is
+        seeded by the run's seed and that epoch).
+        """
+        check_choice("name", name, RANKINGS)
+        if name in rk.MAP_RANKINGS:
+            return rk.map_ranking(name, self.stats, upto, smoothing=self._smoothing())
+        return rank_noisy(self.losses[:upto], method=name, seed=[self.seed, upto + 1], areas=self.areas)
 
     def choose(self, t: int, scoring_pass=None) -> np.ndarray:
         """Training-sample ids that sit out of 1-based epoch ``t`` (sorted).
@@ -317,23 +420,33 @@ class AdlState:
         n_out = int(self.schedule[t - 1]) if self.enabled else 0
         if n_out == 0:
             return np.zeros(0, dtype=int)
-        seen = self.losses[: t - 1]
+        n_out = min(n_out, self.n_train - self.keep)  # always keep at least one batch
         if t == 1:
             if self.first_epoch == "train_all":
                 return np.zeros(0, dtype=int)
             seen = np.asarray(scoring_pass(), dtype=float)[None, :]
-        n_out = min(n_out, self.n_train - self.keep)  # always keep at least one batch
-        scores = rank_noisy(seen, method=self.ranking, seed=[self.seed, t])
+            scores = rank_noisy(seen, method=self.ranking, seed=[self.seed, t], areas=self.areas)
+        else:
+            scores = self.ranking_scores(self.ranking, t - 1)
         return select_excluded(scores, max(n_out, 0))
 
     def record(self, t: int, ids, losses) -> None:
         """Store the training losses of samples ``ids`` in epoch ``t``."""
         self.losses[t - 1, np.asarray(ids, dtype=int)] = losses
 
+    def record_maps(self, t: int, ids, labels, probs) -> None:
+        """Store the statistics (:func:`rarunet_lib.adl_rankings.mask_statistics`) of samples ``ids`` in epoch ``t``."""
+        stats = rk.mask_statistics(labels, probs, smoothing=self._smoothing())
+        ids = np.asarray(ids, dtype=int)
+        for k, v in stats.items():
+            self.stats[k][t - 1, ids] = v
+
     def finish_epoch(self, t: int, excluded) -> dict:
-        """Close epoch ``t``: remember who sat out; returns ``n_excluded`` and ``planned_exclusions``."""
+        """Close epoch ``t``: remember who sat out, score every ranking; returns ``n_excluded`` and ``planned_exclusions``."""
         excluded = np.asarray(excluded, dtype=int)
         self.excluded.append([int(i) for i in excluded])
+        for name, table in self.scores.items():
+            table[t - 1] = self.ranking_scores(name, t)
         return {"n_excluded": int(excluded.size), "planned_exclusions": int(self.schedule[t - 1])}
 
     def detection(self, excluded) -> dict:
@@ -351,10 +464,12 @@ class AdlState:
         """The state that changes during training, as arrays (for a checkpoint)."""
         return {"losses": self.losses,
                 "excluded_ids": np.array([i for e in self.excluded for i in e], dtype=np.int64),
-                "excluded_counts": np.array([len(e) for e in self.excluded], dtype=np.int64)}
+                "excluded_counts": np.array([len(e) for e in self.excluded], dtype=np.int64),
+                **{f"stats__{k}": v for k, v in self.stats.items()},
+                **{f"scores__{k}": v for k, v in self.scores.items()}}
 
     def from_arrays(self, arrays) -> None:
-        """Restore what :meth:`to_arrays` saved (also reads the older ``excluded`` JSON string)."""
+        """Restore what :meth:`to_arrays` saved (also reads older checkpoints, without statistics)."""
         losses = np.asarray(arrays["losses"], dtype=float)
         if losses.shape != self.losses.shape:
             raise ValueError(f"losses must have shape {self.losses.shape}, got {losses.shape}")
@@ -368,4 +483,9 @@ class AdlState:
             import json
 
             excluded = [[int(i) for i in e] for e in json.loads(str(arrays["excluded"]))]
+        keys = set(arrays.keys()) if hasattr(arrays, "keys") else set(arrays.files)
+        for prefix, table in (("stats__", self.stats), ("scores__", self.scores)):
+            for k in table:
+                if prefix + k in keys:
+                    table[k] = np.asarray(arrays[prefix + k], dtype=float).copy()
         self.losses, self.excluded = losses, excluded

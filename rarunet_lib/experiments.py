@@ -40,6 +40,7 @@ __all__ = [
     "RunSpec",
     "TABLES",
     "TABLE5_SETTINGS",
+    "BEST_RANKING",
     "TABLE5_MODELS",
     "table_runs",
     "run_one",
@@ -72,10 +73,16 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
 
     Parameters
     ----------
-    table : {"table1", "table4", "table5", "adlcontrol"}
+    table : {"table1", "table4", "table5", "adlcontrol", "adlscores", "adlbest", "adlforget", "adlforgetcontrol"}
         ``"adlcontrol"`` is not a table of the paper: Table 5's ADL runs with
         the masks left out chosen at random (``adl_ranking="random"``), the
         control that tells ADL's choice apart from leaving masks out at all.
+        The ``adl*`` studies of how well ADL finds the noisy masks (chapter 6)
+        are U-Net runs at the four Table 5 settings, every ranking scored every
+        epoch: ``"adlscores"`` the paper's ADL again (Eq. 5, normalised
+        cumulative loss), ``"adlbest"`` Eq. 5 with :data:`BEST_RANKING`,
+        ``"adlforget"`` the forget rate with :data:`BEST_RANKING` and
+        ``"adlforgetcontrol"`` the forget rate with random choices.
     seeds : iterable of int
 
     Returns
@@ -100,10 +107,19 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
     if table == "adlcontrol":
         return [RunSpec(m, s, noise_beta=b, noise_alpha=a, adl=True, adl_ranking="random")
                 for s in seeds for (a, b) in TABLE5_SETTINGS for m in TABLE5_MODELS.values()]
+    if table in _ADL_STUDIES:
+        ranking, schedule = _ADL_STUDIES[table]
+        return [RunSpec("unet", s, noise_beta=b, noise_alpha=a, adl=True, adl_ranking=ranking, adl_schedule=schedule)
+                for s in seeds for (a, b) in TABLE5_SETTINGS]
     raise AssertionError(table)  # pragma: no cover - checked against TABLES above
 
 
-TABLES = ("table1", "table4", "table5", "adlcontrol")
+#: The ranking the ``adlbest`` and ``adlforget`` studies use: the best of the ``adlscores`` runs (chapter 6).
+BEST_RANKING = "confident_disagreement"
+#: Study -> (ranking, schedule) of its U-Net runs.
+_ADL_STUDIES = {"adlscores": (None, None), "adlbest": (BEST_RANKING, None),
+                "adlforget": (BEST_RANKING, "forget_rate"), "adlforgetcontrol": ("random", "forget_rate")}
+TABLES = ("table1", "table4", "table5", "adlcontrol", *_ADL_STUDIES)
 
 
 def run_one(spec: RunSpec, data, profile: Profile, output: Path, *, command: str = "",

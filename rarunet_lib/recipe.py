@@ -28,7 +28,7 @@ from .fileio import atomic_write_json, atomic_write_npz, json_safe
 __all__ = ["RunSpec", "RunResult", "train_config", "train_and_score", "check_writable", "export_run_model"]
 
 #: TrainConfig fields a run's spec decides; ``settings`` may not set them.
-_SPEC_FIELDS = ("model", "seed", "adl", "noise_alpha", "noise_beta", "adl_ranking")
+_SPEC_FIELDS = ("model", "seed", "adl", "noise_alpha", "noise_beta", "adl_ranking", "adl_schedule")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class RunSpec:
         ADL's ranking when it is not the default (``TrainConfig.adl_ranking``):
         ``"random"`` is the control arm that leaves out as many masks as ADL,
         chosen at random. Named in the run id.
+    adl_schedule : str, optional
+        ``"forget_rate"`` for the co-teaching forget rate instead of Eq. 5
+        (``TrainConfig.adl_schedule``); named in the run id.
 
     Example
     -------
@@ -59,6 +62,9 @@ class RunSpec:
     'unet__b0.50_a0.77__adl__seed0'
     >>> RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.77, adl=True, adl_ranking="random").run_id
     'unet__b0.50_a0.77__adl-random__seed0'
+    >>> RunSpec("unet", 0, noise_beta=0.5, noise_alpha=0.77, adl=True, adl_ranking="area_ratio",
+    ...         adl_schedule="forget_rate").run_id
+    'unet__b0.50_a0.77__adl-forget-area_ratio__seed0'
     """
 
     model: str
@@ -68,6 +74,7 @@ class RunSpec:
     noise_alpha: float | None = None
     adl: bool = False
     adl_ranking: str | None = None
+    adl_schedule: str | None = None
 
     def __post_init__(self):
         if self.noise_beta and self.noise_alpha is None:
@@ -80,13 +87,20 @@ class RunSpec:
             if not self.adl:
                 raise ValueError(f"adl_ranking={self.adl_ranking!r} needs adl=True")
             check_choice("adl_ranking", self.adl_ranking, RANKINGS)
+        if self.adl_schedule is not None:
+            from .adl import SCHEDULES
+
+            if not self.adl:
+                raise ValueError(f"adl_schedule={self.adl_schedule!r} needs adl=True")
+            check_choice("adl_schedule", self.adl_schedule, SCHEDULES)
 
     @property
     def run_id(self) -> str:
         """File stem: model, noise, ADL and seed."""
         name = f"table4_row{self.table4_row}" if self.table4_row is not None else self.model
         noise = "clean" if not self.noise_beta else f"b{self.noise_beta:.2f}_a{self.noise_alpha:.2f}"
-        arm = ("adl" if self.adl_ranking is None else f"adl-{self.adl_ranking}") if self.adl else "noadl"
+        forget = "-forget" if self.adl_schedule == "forget_rate" else ""
+        arm = f"adl{forget}" + (f"-{self.adl_ranking}" if self.adl_ranking else "") if self.adl else "noadl"
         return f"{name}__{noise}__{arm}__seed{self.seed}".replace("__noadl", "")
 
     def model_kwargs(self) -> dict:
@@ -237,12 +251,22 @@ def train_config(spec: RunSpec, profile: Profile | None = None, **settings):
     width = profile.model_kwargs(spec.model) if profile is not None else {}  # the profile's network width
     kwargs = {"progress": False, "model_kwargs": {**width, **spec.model_kwargs()},
               **({"adl_ranking": spec.adl_ranking} if spec.adl_ranking else {}),
+              **({"adl_schedule": spec.adl_schedule} if spec.adl_schedule else {}),
               **(profile.train_kwargs() if profile is not None else {}), **settings}
     config = TrainConfig(model=spec.model, seed=spec.seed, adl=spec.adl,
                          noise_alpha=spec.noise_alpha if spec.adl else None,
                          noise_beta=spec.noise_beta if spec.adl else None, **kwargs)
     config.validate()
     return config
+
+
+def _rounded(table) -> list:
+    """A scores table as nested lists, 5 significant digits (``-inf`` stays, to become null in JSON)."""
+    a = np.asarray(table, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(np.isfinite(a), np.vectorize(lambda v: float(f"{v:.5g}"), otypes=[float])(
+            np.where(np.isfinite(a), a, 0.0)), a)
+    return out.tolist()
 
 
 def check_writable(path, *, name: str = "output", file: bool = False) -> Path:
@@ -435,6 +459,12 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
             "noisy": [int(i) for i in (trainer.noisy if trainer.noisy is not None else [])],
             **{key: np.count_nonzero(np.asarray(m)[fitted].reshape(len(fitted), -1), axis=1).tolist()
                for key, m in (("area_clean", data["train_masks"]), ("area_trained", masks))},
+            # Every mask's score after each epoch (epochs x masks, higher = likelier noisy, indexed like
+            # area_clean): under the run's own ranking, and under every ranking recorded beside it.
+            "ranking": trainer.config.adl_ranking,
+            "schedule": trainer.config.adl_schedule,
+            "scores": _rounded(trainer.adl.scores[trainer.config.adl_ranking]),
+            "scores_by_ranking": {k: _rounded(v) for k, v in trainer.adl.scores.items()},
         }
     fields_ = {
         "provenance": provenance(seed=spec.seed, command=command.split() if command else None,

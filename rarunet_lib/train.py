@@ -135,7 +135,10 @@ class Trainer:
         self.adl = adl_lib.AdlState(self.n_train, config.epochs, enabled=config.adl, alpha=config.noise_alpha,
                                     beta=config.noise_beta, ranking=config.adl_ranking,
                                     first_epoch=config.adl_first_epoch, seed=config.seed,
-                                    keep=config.batch_size, noisy=noisy)
+                                    keep=config.batch_size, noisy=noisy, schedule=config.adl_schedule,
+                                    forget_epochs=config.adl_forget_epochs,
+                                    areas=(y[self.train_idx].reshape(self.n_train, -1).sum(axis=1)
+                                           if config.adl else None))
         self.output = Path(output) if output is not None else None
         self.folder = RunFolder(output) if output is not None else None
         self._fingerprint = fingerprint(x, y, noisy_indices)
@@ -181,7 +184,8 @@ class Trainer:
                 rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.01)
             self.optimizer = keras.optimizers.Adam(rate)
             self.optimizer.build(self.model.trainable_variables)
-        self._train_steps, self._eval = _compile_steps(self.model, self.optimizer, self.strategy, cfg, self.jit)
+        self._train_steps, self._eval = _compile_steps(self.model, self.optimizer, self.strategy, cfg, self.jit,
+                                                       maps=self.adl.wants_maps)
         self._tf = tf
         self._built = True
 
@@ -235,12 +239,14 @@ class Trainer:
         done = 0
         while done < steps:
             n = min(cfg.steps_per_execution, steps - done)
-            per, idx = self._train_steps(iterator, self._tf.constant(n))
-            per, idx = per.numpy(), idx.numpy()
+            out = self._train_steps(iterator, self._tf.constant(n))
+            per, idx = out[0].numpy(), out[1].numpy()
             if not np.all(np.isfinite(per)):
                 raise FloatingPointError(f"the training loss became NaN or infinite in epoch {t}; "
                                          "lower the learning rate or check the data")
             self.adl.record(t, idx, per)
+            if self.adl.wants_maps:  # the labels and probabilities of the same forward pass
+                self.adl.record_maps(t, idx, out[2].numpy()[..., 0], out[3].numpy()[..., 0])
             done += n
             if bar is not None:
                 bar.update(n)
@@ -393,8 +399,12 @@ def _restore_legacy(trainer: Trainer, ck) -> None:
     trainer.best_epoch, trainer.best_value = (ck.epoch, value) if value is not None else (0, float("nan"))
 
 
-def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool):
-    """The compiled training steps (several per call, per-sample losses gathered) and evaluation step."""
+def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps: bool = False):
+    """The compiled training steps (several per call, per-sample losses gathered) and evaluation step.
+
+    ``maps``: the training steps also return the (rotated) labels and the
+    probabilities of their forward pass, for the rankings that need them.
+    """
     import tensorflow as tf
 
     from .losses import soft_dice_per_sample
@@ -413,6 +423,8 @@ def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool):
                 loss = tf.reduce_sum(per_sample) / global_batch
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        if maps:
+            return per_sample, tf.cast(y, tf.uint8), tf.cast(pred, tf.float32)
         return per_sample
 
     def eval_fn(x, y):
@@ -426,11 +438,19 @@ def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool):
     def train_steps(iterator, n_steps):
         losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
         indices = tf.TensorArray(tf.int32, size=0, dynamic_size=True, infer_shape=False)
+        labels = tf.TensorArray(tf.uint8, size=0, dynamic_size=True, infer_shape=False)
+        probs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
         for i in tf.range(n_steps):
             (x, idx), y = next(iterator)
-            per = strategy.run(step_c, args=(x, y))
+            out = strategy.run(step_c, args=(x, y))
+            per = out[0] if maps else out
             losses = losses.write(i, tf.reshape(strategy.gather(per, axis=0), [-1]))
             indices = indices.write(i, tf.reshape(strategy.gather(idx, axis=0), [-1]))
+            if maps:
+                labels = labels.write(i, strategy.gather(out[1], axis=0))
+                probs = probs.write(i, strategy.gather(out[2], axis=0))
+        if maps:
+            return losses.concat(), indices.concat(), labels.concat(), probs.concat()
         return losses.concat(), indices.concat()
 
     return train_steps, eval_c

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import adl as adl_lib
-from .checks import check_choice
+from .checks import check_choice, check_int
 from .device import PRECISIONS
 from .fileio import json_safe
 
@@ -56,10 +56,17 @@ class TrainConfig:
         Adaptive denoising learning.
     noise_alpha, noise_beta : float or None
         The noise level and proportion Eq. 5 needs (required with ``adl``).
-    adl_ranking : {"normalised_cumulative", "last_epoch", "random"}
-        How ADL ranks masks as likely noisy; ``"random"`` is a control that
-        leaves out as many masks per epoch as Eq. 5 says, chosen at random
-        (seeded by ``seed`` and the epoch), blind to the losses.
+    adl_ranking : str
+        How ADL ranks masks as likely noisy, one of :data:`rarunet_lib.adl.RANKINGS`
+        (what each assumes: :mod:`rarunet_lib.adl_rankings`); ``"random"`` is a
+        control that leaves out as many masks per epoch as the schedule says,
+        chosen at random (seeded by ``seed`` and the epoch), blind to the losses.
+    adl_schedule : {"eq5", "forget_rate"}
+        How many masks sit out of each epoch: Eq. 5 (the paper) or the
+        co-teaching forget rate ``min(t / T, 1) * noise_beta * masks``
+        (:func:`rarunet_lib.adl.forget_schedule`).
+    adl_forget_epochs : int, optional
+        The forget rate's ramp ``T`` in epochs (default a quarter of ``epochs``).
     adl_first_epoch : {"train_all", "scoring_pass"}
     mixed_precision : {"auto", "off", "bfloat16", "float16"}
         "auto": bfloat16 on a GPU of compute capability 8.0 or newer, else off.
@@ -106,6 +113,8 @@ class TrainConfig:
     noise_alpha: float | None = None
     noise_beta: float | None = None
     adl_ranking: str = "normalised_cumulative"
+    adl_schedule: str = "eq5"
+    adl_forget_epochs: int | None = None
     adl_first_epoch: str = "train_all"
     mixed_precision: str = "auto"
     jit_compile: object = "auto"
@@ -139,6 +148,12 @@ class TrainConfig:
             adl_lib.removal_schedule(self.noise_alpha, self.noise_beta, self.epochs, 1)  # range checks
         check_choice("adl_ranking", self.adl_ranking, adl_lib.RANKINGS)
         check_choice("adl_first_epoch", self.adl_first_epoch, ADL_FIRST_EPOCHS)
+        check_choice("adl_schedule", self.adl_schedule, adl_lib.SCHEDULES)
+        if self.adl_forget_epochs is not None:
+            check_int("adl_forget_epochs", self.adl_forget_epochs, min=1)
+        if self.adl_first_epoch == "scoring_pass" and self.adl_ranking not in adl_lib.rk.LOSS_RANKINGS:
+            raise ValueError(f"adl_first_epoch='scoring_pass' is not allowed with adl_ranking="
+                             f"{self.adl_ranking!r}; a scoring pass gives losses only")
         check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
         check_choice("jit_compile", self.jit_compile, _JIT)
         if not 0.0 <= self.bn_momentum < 1.0:
