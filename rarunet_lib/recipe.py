@@ -465,6 +465,10 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
             "schedule": trainer.config.adl_schedule,
             "scores": _rounded(trainer.adl.scores[trainer.config.adl_ranking]),
             "scores_by_ranking": {k: _rounded(v) for k, v in trainer.adl.scores.items()},
+            # What the rankings are computed from, per epoch and mask (NaN/null where a mask sat out):
+            # the training Dice loss and the statistics of the training pass's probabilities.
+            "records": {"loss": _rounded(trainer.adl.losses),
+                        **{k: _rounded(v) for k, v in trainer.adl.stats.items() if k != "label_area"}},
         }
     fields_ = {
         "provenance": provenance(seed=spec.seed, command=command.split() if command else None,

@@ -10,6 +10,9 @@ The chapters on ablations and evaluation call these on the run files that
     The paper's Tables 1, 2-3, 4 and 5 beside ours, as rows, Markdown and figures.
 :mod:`~rarunet_lib.report.adl_diagnostics`
     What ADL left out, and every ADL run against its partner without ADL.
+:mod:`~rarunet_lib.report.adl_rankings`
+    How well each ranking finds the noisy masks (ROC-AUC, AP per epoch), loss against
+    mask size, and the verdict of the ADL variants against no ADL and their random control.
 :mod:`~rarunet_lib.report.stability`
     How settled the runs are at their end.
 
@@ -24,6 +27,17 @@ from .adl_diagnostics import (
     adl_pairs,
     plot_adl_pairs,
     size_rank,
+)
+from .adl_rankings import (
+    ADL_ARMS,
+    RANKING_LABELS,
+    adl_arms,
+    adl_verdict,
+    loss_size_points,
+    plot_loss_vs_size,
+    plot_ranking_curves,
+    ranking_curves,
+    ranking_summary,
 )
 from .stability import late_swing, plot_stability, stability_summary
 from .stats import Stat, fmt, num, paired_gain, sign_test, stat
@@ -68,4 +82,13 @@ __all__ = [
     "sign_test",
     "ADL_PAIR_MEASURES",
     "plot_adl_pairs",
+    "RANKING_LABELS",
+    "ranking_curves",
+    "ranking_summary",
+    "plot_ranking_curves",
+    "loss_size_points",
+    "plot_loss_vs_size",
+    "ADL_ARMS",
+    "adl_arms",
+    "adl_verdict",
 ]
