@@ -22,25 +22,26 @@ assumes:
 ``size_adjusted``
     Per epoch, the loss minus the median loss of the masks of similar size
     (the masks' label areas cut into :data:`SIZE_BINS` quantile bins, empty
-    masks a bin of their own), summed over epochs.  Assumes that within a size
-    band noisy masks have the higher loss; needs no clean set.
+    masks a bin of their own), averaged over each mask's last :data:`WINDOW`
+    recorded epochs.  Assumes that within a size band noisy masks have the
+    higher loss; needs no clean set.
 ``area_ratio``
     ``|log((predicted area + s) / (label area + s))|``, the predicted area
     the sum of the model's probabilities and ``s`` the median label area of the
-    non-empty masks, averaged over the last :data:`WINDOW` epochs.  Assumes the
+    non-empty masks, averaged over each mask's last :data:`WINDOW` recorded epochs.  Assumes the
     noise changes a mask's size (erosion, dilation) and that the model predicts
     the true size; it is blind to noise that keeps the area (a pure shift).
 ``confident_disagreement``
     The pixels where the model is confident (probability >= 0.9 or <= 0.1) and
     the label says the opposite, over ``label area + confident foreground + s``,
-    averaged over the last :data:`WINDOW` epochs.  Assumes the model's confident
+    averaged over each mask's last :data:`WINDOW` recorded epochs.  Assumes the model's confident
     pixels are right; a clean mask's errors sit on its boundary, where the model
     is not confident, so they barely count whatever the mask's size.
 ``cleanlab``
     ``1 -`` cleanlab's segmentation label-quality score
     (:func:`cleanlab.segmentation.rank.get_label_quality_scores`, "softmin":
     a soft minimum over the pixels of the probability the model gives the
-    label), averaged over the last :data:`WINDOW` epochs.  The external
+    label), averaged over each mask's last :data:`WINDOW` recorded epochs.  The external
     anchor; needs ``pip install 'rarunet_lib[cleanlab]'``.
 """
 
@@ -63,6 +64,7 @@ __all__ = [
     "cleanlab_available",
     "mask_statistics",
     "size_bins",
+    "last_seen_mean",
     "size_adjusted_loss",
     "map_ranking",
     "roc_auc",
@@ -80,7 +82,7 @@ ALL_RANKINGS: tuple[str, ...] = LOSS_RANKINGS + MAP_RANKINGS
 MAP_STATISTICS: tuple[str, ...] = ("label_area", "pred_area", "confident_disagreement", "cleanlab")
 #: Quantile bins of label area for ``size_adjusted`` (empty masks form one more).
 SIZE_BINS = 8
-#: Epochs averaged by the map-based rankings.
+#: Recorded epochs of each mask averaged by ``size_adjusted`` and the map-based rankings.
 WINDOW = 3
 #: A pixel is confident when its probability is at least this or at most 1 minus this.
 CONFIDENT = 0.9
@@ -169,14 +171,37 @@ def size_bins(areas, n_bins: int = SIZE_BINS) -> np.ndarray:
     return out
 
 
-def size_adjusted_loss(losses, areas, n_bins: int = SIZE_BINS) -> np.ndarray:
-    """``size_adjusted`` scores: per epoch, loss minus the median loss of its size bin, summed.
+def last_seen_mean(table, upto: int, window: int = WINDOW) -> np.ndarray:
+    """Per mask, the mean of its last ``window`` recorded values among epochs ``1..upto`` (NaN = not recorded).
+
+    A mask that sat out keeps the mean of its latest records instead of losing
+    them; a mask never recorded scores ``-inf`` (it ranks last).
+
+    Example
+    -------
+    >>> last_seen_mean([[1.0, 5.0], [2.0, np.nan], [3.0, np.nan]], 3, window=2).tolist()
+    [2.5, 5.0]
+    """
+    a = np.asarray(table, dtype=float)[: int(upto)]
+    total, count = np.zeros(a.shape[1]), np.zeros(a.shape[1], dtype=int)
+    for row in a[::-1]:
+        take = ~np.isnan(row) & (count < window)
+        total[take] += row[take]
+        count[take] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), -np.inf)
+
+
+def size_adjusted_loss(losses, areas, n_bins: int = SIZE_BINS, window: int = WINDOW) -> np.ndarray:
+    """``size_adjusted`` scores: per epoch, loss minus the median loss of its size bin; each mask's last ``window`` averaged.
 
     Parameters
     ----------
     losses : array (epochs, n), NaN where a mask was not seen
     areas : array (n,)
         Label areas (pixels).
+    window : int
+        Each mask's latest recorded epochs averaged (:func:`last_seen_mean`).
 
     Example
     -------
@@ -188,13 +213,13 @@ def size_adjusted_loss(losses, areas, n_bins: int = SIZE_BINS) -> np.ndarray:
     bins = size_bins(areas, n_bins)
     if bins.size != a.shape[1]:
         raise ValueError(f"areas has {bins.size} entries but losses has {a.shape[1]} columns; use one area per mask")
-    out = np.zeros(a.shape[1])
-    for row in a:
+    residual = np.full(a.shape, np.nan)
+    for e, row in enumerate(a):
         for b in np.unique(bins):
             cols = (bins == b) & ~np.isnan(row)
             if cols.any():
-                out[cols] += row[cols] - np.median(row[cols])
-    return out
+                residual[e, cols] = row[cols] - np.median(row[cols])
+    return last_seen_mean(residual, a.shape[0], window)
 
 
 def map_ranking(name: str, stats: dict, upto: int, window: int = WINDOW, smoothing: float | None = None) -> np.ndarray:
@@ -206,14 +231,15 @@ def map_ranking(name: str, stats: dict, upto: int, window: int = WINDOW, smoothi
     stats : dict of name -> array (epochs, n)
         :func:`mask_statistics` of each epoch stacked (NaN where unseen).
     upto : int
-        Use the epochs up to this one (1-based); the last ``window`` of them are averaged.
+        Use the epochs up to this one (1-based).
     smoothing : float, optional
         ``s`` of ``area_ratio`` (default: the median non-empty label area recorded).
 
     Returns
     -------
     array (n,)
-        Scores; masks never seen in the window score ``-inf`` (never left out first).
+        Scores: each mask's last ``window`` recorded epochs averaged
+        (:func:`last_seen_mean`); masks never recorded score ``-inf``.
 
     Example
     -------
@@ -222,18 +248,13 @@ def map_ranking(name: str, stats: dict, upto: int, window: int = WINDOW, smoothi
     [0.0, 0.693]
     """
     check_choice("name", name, MAP_RANKINGS)
-    lo = max(0, int(upto) - int(window))
     if name == "area_ratio":
         label, pred = np.asarray(stats["label_area"], float), np.asarray(stats["pred_area"], float)
         s = _smoothing(label[:upto][~np.isnan(label[:upto])]) if smoothing is None else float(smoothing)
-        per = np.abs(np.log((pred[lo:upto] + s) / (label[lo:upto] + s)))
+        per = np.abs(np.log((pred[:upto] + s) / (label[:upto] + s)))
     else:
-        per = np.asarray(stats[name], float)[lo:upto]
-    seen = ~np.isnan(per)
-    count = seen.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(seen, per, 0.0).sum(axis=0) / count
-    return np.where(count > 0, mean, -np.inf)
+        per = np.asarray(stats[name], float)[:upto]
+    return last_seen_mean(per, upto, window)
 
 
 def _check_ranking_inputs(scores, noisy, n: int | None):

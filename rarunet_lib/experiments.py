@@ -115,7 +115,7 @@ def table_runs(table: str, seeds) -> list[RunSpec]:
 
 
 #: The ranking the ``adlbest`` and ``adlforget`` studies use: the best of the ``adlscores`` runs (chapter 6).
-BEST_RANKING = "confident_disagreement"
+BEST_RANKING = "size_adjusted"
 #: Study -> (ranking, schedule) of its U-Net runs.
 _ADL_STUDIES = {"adlscores": (None, None), "adlbest": (BEST_RANKING, None),
                 "adlforget": (BEST_RANKING, "forget_rate"), "adlforgetcontrol": ("random", "forget_rate")}

@@ -184,8 +184,15 @@ class Trainer:
                 rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.01)
             self.optimizer = keras.optimizers.Adam(rate)
             self.optimizer.build(self.model.trainable_variables)
+        # The forget rate (co-teaching) scores every mask every epoch and gives the excluded ones weight 0;
+        # Eq. 5's exclusions sit the epoch out, as the paper removes them.
+        self._masks_loss = cfg.adl and cfg.adl_schedule == "forget_rate"
+        self._loss_weights = None
+        if self._masks_loss:
+            with self.strategy.scope():
+                self._loss_weights = tf.Variable(tf.ones([self.n_train]), trainable=False, name="adl_loss_weights")
         self._train_steps, self._eval = _compile_steps(self.model, self.optimizer, self.strategy, cfg, self.jit,
-                                                       maps=self.adl.wants_maps)
+                                                       maps=self.adl.wants_maps, loss_weights=self._loss_weights)
         self._tf = tf
         self._built = True
 
@@ -210,13 +217,21 @@ class Trainer:
             if self.best_epoch == self.epoch > 0 and self._best_weights is None:
                 self._best_weights = self.model.get_weights()  # the best epoch's, before they change
             excluded = self.adl.choose(t, self._scoring_pass)
-            keep = np.setdiff1d(np.arange(self.n_train), excluded)
+            if self._masks_loss:  # every mask is forward-passed and scored; the excluded weigh 0 in the loss
+                keep = np.arange(self.n_train)
+                weights = np.ones(self.n_train, np.float32)
+                weights[excluded] = 0.0
+                self._loss_weights.assign(weights)
+            else:  # the excluded masks sit the epoch out
+                keep = np.setdiff1d(np.arange(self.n_train), excluded)
             steps = keep.size // cfg.batch_size
             self._train_epoch(t, keep, steps)
             if cfg.bn_recalibration:
                 self.recalibrate_batchnorm(keep, epoch=t)
+            seen = ~np.isnan(self.adl.losses[t - 1])
+            seen[excluded] = False
             record = {"epoch": t, "loss": self.adl.epoch_loss(t), **self.adl.finish_epoch(t, excluded),
-                      "n_trained": int(steps * cfg.batch_size), "seconds": 0.0,
+                      "n_trained": int(seen.sum()), "seconds": 0.0,
                       **self._validate(), **self.adl.detection(excluded)}
             record["seconds"] = time.perf_counter() - t0
             self.history["epochs"].append(record)
@@ -399,11 +414,14 @@ def _restore_legacy(trainer: Trainer, ck) -> None:
     trainer.best_epoch, trainer.best_value = (ck.epoch, value) if value is not None else (0, float("nan"))
 
 
-def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps: bool = False):
+def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps: bool = False,
+                   loss_weights=None):
     """The compiled training steps (several per call, per-sample losses gathered) and evaluation step.
 
     ``maps``: the training steps also return the (rotated) labels and the
     probabilities of their forward pass, for the rankings that need them.
+    ``loss_weights``: a variable of one weight per training sample (0 or 1),
+    looked up by sample id, that multiplies each sample's part of the loss.
     """
     import tensorflow as tf
 
@@ -413,14 +431,17 @@ def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps
     batch_dice = cfg.dice_over == "batch"
     replicas = strategy.num_replicas_in_sync
 
-    def step_fn(x, y):
+    def step_fn(x, y, w):
         with tf.GradientTape() as tape:
             pred = model(x, training=True)
             per_sample = 1.0 - soft_dice_per_sample(y, pred)  # float32
+            yl, pl = y, pred
+            if w is not None:  # samples of weight 0 drop out of the loss, pixels and all
+                yl, pl = y * w[:, None, None, None], tf.cast(pred, tf.float32) * w[:, None, None, None]
             if batch_dice:  # one Dice over this replica's batch; replicas' gradients are summed
-                loss = (1.0 - soft_dice_per_sample(tf.reshape(y, [1, -1]), tf.reshape(pred, [1, -1]))[0]) / replicas
+                loss = (1.0 - soft_dice_per_sample(tf.reshape(yl, [1, -1]), tf.reshape(pl, [1, -1]))[0]) / replicas
             else:
-                loss = tf.reduce_sum(per_sample) / global_batch
+                loss = tf.reduce_sum(per_sample if w is None else per_sample * w) / global_batch
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         if maps:
@@ -442,7 +463,8 @@ def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps
         probs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
         for i in tf.range(n_steps):
             (x, idx), y = next(iterator)
-            out = strategy.run(step_c, args=(x, y))
+            w = None if loss_weights is None else strategy.run(lambda i: tf.gather(loss_weights, i), args=(idx,))
+            out = strategy.run(step_c, args=(x, y, w))
             per = out[0] if maps else out
             losses = losses.write(i, tf.reshape(strategy.gather(per, axis=0), [-1]))
             indices = indices.write(i, tf.reshape(strategy.gather(idx, axis=0), [-1]))

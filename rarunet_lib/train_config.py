@@ -64,9 +64,12 @@ class TrainConfig:
     adl_schedule : {"eq5", "forget_rate"}
         How many masks sit out of each epoch: Eq. 5 (the paper) or the
         co-teaching forget rate ``min(t / T, 1) * noise_beta * masks``
-        (:func:`rarunet_lib.adl.forget_schedule`).
+        (:func:`rarunet_lib.adl.forget_schedule`).  Under Eq. 5 the masks left
+        out sit the epoch out (the paper removes them); under the forget rate,
+        as in co-teaching, every mask is still forward-passed and scored, and
+        the ones left out weigh 0 in the loss.
     adl_forget_epochs : int, optional
-        The forget rate's ramp ``T`` in epochs (default a quarter of ``epochs``).
+        The forget rate's ramp ``T`` in epochs (default half of ``epochs``).
     adl_first_epoch : {"train_all", "scoring_pass"}
     mixed_precision : {"auto", "off", "bfloat16", "float16"}
         "auto": bfloat16 on a GPU of compute capability 8.0 or newer, else off.

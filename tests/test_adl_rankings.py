@@ -101,10 +101,11 @@ def test_cleanlab_score_when_installed():
     assert rk.roc_auc(st["cleanlab"], noisy) == 1.0
 
 
-def test_map_ranking_averages_the_last_epochs():
+def test_map_ranking_averages_each_masks_last_records():
     cd = np.array([[9.0, 0.0], [1.0, 0.0], [2.0, 4.0], [3.0, np.nan]])
     stats = {"confident_disagreement": cd}
-    assert rk.map_ranking("confident_disagreement", stats, 4, window=3).tolist() == [2.0, 2.0]
+    # column 1 sat out epoch 4: its last three records are epochs 1-3
+    assert rk.map_ranking("confident_disagreement", stats, 4, window=3) == pytest.approx([2.0, 4 / 3])
     assert rk.map_ranking("confident_disagreement", stats, 1, window=3).tolist() == [9.0, 0.0]
     assert rk.map_ranking("confident_disagreement", {"confident_disagreement": np.full((2, 2), np.nan)},
                           2).tolist() == [-np.inf, -np.inf]
@@ -112,7 +113,7 @@ def test_map_ranking_averages_the_last_epochs():
 
 def test_forget_schedule_ramps_to_beta():
     s = adl.forget_schedule(0.25, 16, 200)
-    assert s.tolist() == [round(min(t / 4, 1) * 0.25 * 200) for t in range(1, 17)]
+    assert s.tolist() == [round(min(t / 8, 1) * 0.25 * 200) for t in range(1, 17)]
     assert s[-1] == 50 and adl.forget_schedule(0.5, 10, 10, ramp_epochs=10).tolist()[:2] == [0, 1]
     with pytest.raises(ValueError, match="beta"):
         adl.forget_schedule(1.5, 10, 10)
@@ -148,3 +149,59 @@ def test_state_refuses_what_cannot_work():
         adl.AdlState(8, 3, alpha=0.5, beta=0.25, ranking="area_ratio", first_epoch="scoring_pass", areas=[1] * 8)
     with pytest.raises(ValueError, match="schedule"):
         adl.AdlState(8, 3, alpha=0.5, beta=0.25, schedule="linear")
+
+
+def test_the_training_pass_hands_adl_the_labels_and_probabilities():
+    """The statistics ADL records come from the rotated labels of the same forward pass: areas match the masks."""
+    from rarunet_lib.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 32, 32), dtype=np.float32)
+    y = (x > 0.75).astype(np.uint8)
+    y[::5] = 0  # some empty masks
+    cfg = TrainConfig(model="unet", epochs=2, batch_size=4, learning_rate=1e-3, progress=False, adl=True,
+                      noise_alpha=0.7, noise_beta=0.5, adl_ranking="area_ratio", adl_schedule="forget_rate",
+                      model_kwargs={"filters": (4, 8, 16, 32, 64)})
+    t = Trainer(cfg, x, y, noisy_indices=[1, 2, 3])
+    t.fit()
+    areas = y[t.train_idx].reshape(t.n_train, -1).sum(axis=1)
+    for e in range(2):
+        seen = ~np.isnan(t.adl.losses[e])
+        assert seen.sum() >= cfg.batch_size
+        np.testing.assert_array_equal(t.adl.stats["label_area"][e][seen], areas[seen])  # rotations keep areas
+        np.testing.assert_array_equal(np.isnan(t.adl.stats["pred_area"][e]), ~seen)
+        assert np.all((t.adl.stats["pred_area"][e][seen] >= 0) & (t.adl.stats["pred_area"][e][seen] <= 32 * 32))
+    assert t.excluded[1] == adl.select_excluded(t.adl.scores["area_ratio"][0], t.adl.schedule[1]).tolist()
+    assert t.history["epochs"][1]["n_excluded"] == t.adl.schedule[1] == round(0.5 * t.n_train)
+
+
+def test_the_forget_rate_gives_left_out_masks_no_weight_but_still_scores_them():
+    """Masks of weight 0 do not move the model: relabelling them leaves the weights after an epoch unchanged."""
+    from rarunet_lib.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(1)
+    x = rng.random((20, 16, 16), dtype=np.float32)
+    y = (x > 0.6).astype(np.uint8)
+    cfg = TrainConfig(model="unet", epochs=2, batch_size=4, learning_rate=1e-2, progress=False, adl=True,
+                      noise_alpha=0.7, noise_beta=0.5, adl_schedule="forget_rate",
+                      model_kwargs={"filters": (4, 8, 16, 32, 64)})
+    train_idx = Trainer(cfg, x, y).train_idx
+    left_out = np.arange(0, train_idx.size, 3)
+    out = {}
+    for name, zero in (("weighted", True), ("relabelled", True), ("control", False)):
+        labels = y.copy()
+        if name != "weighted":
+            labels[train_idx[left_out]] = 1 - labels[train_idx[left_out]]
+        t = Trainer(cfg, x, labels)
+        t._setup()
+        w = np.ones(t.n_train, np.float32)
+        if zero:
+            w[left_out] = 0.0
+        t._loss_weights.assign(w)
+        steps = t.n_train // cfg.batch_size
+        t._train_epoch(1, np.arange(t.n_train), steps)
+        assert np.isnan(t.adl.losses[0]).sum() == t.n_train - steps * cfg.batch_size  # left-out masks scored too
+        out[name] = t.model.get_weights()
+    for a, b in zip(out["weighted"], out["relabelled"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(out["weighted"], out["control"], strict=True))

@@ -216,6 +216,10 @@ for a, b in ((full.model.get_weights(), resumed.model.get_weights()),
         np.testing.assert_array_equal(wa, wb)
 np.testing.assert_array_equal(full.losses, resumed.losses)
 assert full.excluded == resumed.excluded
+assert full.adl.scores and set(full.adl.scores) == set(resumed.adl.scores)
+for table in ("scores", "stats"):  # every ranking's scores and what they are computed from
+    for k, v in getattr(full.adl, table).items():
+        np.testing.assert_array_equal(v, getattr(resumed.adl, table)[k])
 assert [c.name for c in (tmp / "b" / "checkpoints").glob("epoch-*")] == ["epoch-0003"]  # old ones replaced
 assert not list((tmp / "b" / "checkpoints").glob(".tmp*"))  # no temp folders left
 done = Trainer.resume(tmp / "b", x, y, noisy_indices=noisy)
