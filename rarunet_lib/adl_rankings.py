@@ -307,7 +307,7 @@ def roc_auc(scores, noisy, n: int | None = None) -> float:
     ranks = np.empty(s.size)
     sorted_s = s[order]
     # midranks of ties (Mann-Whitney U)
-    start = np.r_[0, np.flatnonzero(np.diff(sorted_s) != 0) + 1]
+    start = np.r_[0, np.flatnonzero(sorted_s[1:] != sorted_s[:-1]) + 1]  # (diff would make -inf - -inf NaN)
     end = np.r_[start[1:], s.size]
     for a, b in zip(start, end, strict=True):
         ranks[order[a:b]] = (a + b + 1) / 2.0
@@ -334,7 +334,7 @@ def average_precision(scores, noisy, n: int | None = None) -> float:
         return float("nan")
     order = np.argsort(-s, kind="mergesort")
     s_sorted, y_sorted = s[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s_sorted) != 0), s.size - 1]  # end of each tie group
+    last = np.r_[np.flatnonzero(s_sorted[1:] != s_sorted[:-1]), s.size - 1]  # end of each tie group
     tp = np.cumsum(y_sorted)[last]
     precision = tp / (last + 1.0)
     recall = tp / n_pos

@@ -19,8 +19,10 @@ def test_roc_auc_and_ap_by_hand():
     assert rk.average_precision([3, 2, 1, 0], [0, 1]) == 1.0
     # all tied: ROC-AUC 1/2, AP the noisy share
     assert rk.roc_auc([1, 1, 1, 1], [0]) == 0.5 and rk.average_precision([1, 1, 1, 1], [0]) == 0.25
-    # -inf scores rank last; boolean flags are accepted
+    # -inf scores rank last and tie with each other; boolean flags are accepted
     assert rk.roc_auc([-np.inf, 1.0, 2.0], np.array([True, False, False])) == 0.0
+    assert rk.roc_auc([-np.inf, -np.inf, 1.0], [0]) == 0.25
+    assert rk.average_precision([-np.inf, -np.inf, 1.0], [0]) == pytest.approx(1 / 3)
     assert np.isnan(rk.roc_auc([1, 2], [])) and np.isnan(rk.average_precision([1, 2], []))
 
 

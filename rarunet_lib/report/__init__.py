@@ -38,6 +38,8 @@ from .adl_rankings import (
     plot_ranking_curves,
     ranking_curves,
     ranking_summary,
+    rescore,
+    study_summary,
 )
 from .stability import late_swing, plot_stability, stability_summary
 from .stats import Stat, fmt, num, paired_gain, sign_test, stat
@@ -91,4 +93,6 @@ __all__ = [
     "ADL_ARMS",
     "adl_arms",
     "adl_verdict",
+    "study_summary",
+    "rescore",
 ]

@@ -15,6 +15,7 @@ from .stats import Stat, sign_test, stat
 
 __all__ = [
     "RANKING_LABELS",
+    "rescore",
     "ranking_curves",
     "ranking_summary",
     "plot_ranking_curves",
@@ -23,6 +24,7 @@ __all__ = [
     "ADL_ARMS",
     "adl_arms",
     "adl_verdict",
+    "study_summary",
 ]
 
 #: Ranking name -> label for tables and legends.
@@ -54,6 +56,39 @@ def _table(rows) -> np.ndarray:
     return np.array([[-np.inf if v is None else v for v in row] for row in rows], dtype=float)
 
 
+def rescore(run: dict) -> dict[str, np.ndarray]:
+    """Every ranking's scores after every epoch, recomputed from a run's records with today's definitions.
+
+    A run records, per epoch and mask, the training loss and the statistics
+    of its probabilities (``run["adl"]["records"]``); the rankings
+    (:meth:`rarunet_lib.adl.AdlState.ranking_scores`) are computed from
+    those alone, so runs written before a ranking's definition changed are
+    scored like new ones.  ``cleanlab`` is included where the records hold it
+    (the package is not needed to rescore).
+
+    Returns
+    -------
+    dict of ranking -> array (epochs, masks)
+    """
+    from ..adl import RANKINGS, AdlState
+
+    adl = run["adl"]
+    rec = adl["records"]
+    losses = _table(rec["loss"])
+    losses[np.isinf(losses)] = np.nan  # null in JSON: not recorded
+    epochs, n = losses.shape
+    state = AdlState(n, epochs, enabled=False, areas=adl["area_trained"], seed=run["spec"]["seed"])
+    state.losses = losses
+    seen = ~np.isnan(losses)
+    state.stats["label_area"] = np.where(seen, np.asarray(adl["area_trained"], float)[None, :], np.nan)
+    for k in ("pred_area", "confident_disagreement", "cleanlab"):
+        t = _table(rec[k])
+        t[np.isinf(t)] = np.nan
+        state.stats[k] = t
+    names = [k for k in RANKINGS if k != "cleanlab" or not np.isnan(state.stats["cleanlab"]).all()]
+    return {k: np.array([state.ranking_scores(k, t) for t in range(1, epochs + 1)]) for k in names}
+
+
 def ranking_curves(results: dict) -> list[dict]:
     """ROC-AUC and average precision of every recorded ranking after every epoch, per setting, over runs.
 
@@ -61,7 +96,8 @@ def ranking_curves(results: dict) -> list[dict]:
     ----------
     results : dict
         Run id -> run (:func:`rarunet_lib.experiments.load_results`); runs
-        without recorded scores are skipped.
+        without records are skipped.  Scores are recomputed from each run's
+        records (:func:`rescore`) where it has them, else read as recorded.
 
     Returns
     -------
@@ -83,8 +119,9 @@ def ranking_curves(results: dict) -> list[dict]:
     for r in _scored_runs(results):
         spec, adl = r["spec"], r["adl"]
         n = len(adl["area_clean"])
-        for name, rows in adl["scores_by_ranking"].items():
-            q = [ranking_quality(row, adl["noisy"], n) for row in _table(rows)]
+        tables = rescore(r) if adl.get("records") else {k: _table(v) for k, v in adl["scores_by_ranking"].items()}
+        for name, table in tables.items():
+            q = [ranking_quality(row, adl["noisy"], n) for row in table]
             cell = cells.setdefault((spec["noise_beta"], spec["noise_alpha"], name), [])
             cell.append(q)
     out = []
@@ -98,39 +135,38 @@ def ranking_curves(results: dict) -> list[dict]:
     return out
 
 
-def ranking_summary(curves: list[dict], *, after: int = 3) -> list[dict]:
-    """Each ranking's mean ROC-AUC and AP over the epochs from ``after`` on, per setting, and its worst setting.
+def ranking_summary(curves: list[dict]) -> list[dict]:
+    """Each ranking's ROC-AUC and AP after the last epoch, per setting, and its worst setting.
+
+    The last epoch's ranking is the one a forget rate acts on at the end, and
+    every ranking's best (they improve while the model learns, Figure 6.4).
 
     Parameters
     ----------
     curves : list of dict
         :func:`ranking_curves`.
-    after : int, default 3
-        First epoch (1-based) counted: the rankings need a few epochs of a model to judge by.
 
     Returns
     -------
     list of dict
         One per ranking, in :data:`~rarunet_lib.adl_rankings.ALL_RANKINGS` order: ``ranking``,
-        ``settings`` (``(beta, alpha) -> {"roc_auc", "average_precision", "chance_ap"}``, means
-        over epochs and runs) and ``worst_roc_auc`` (the lowest over the settings).
+        ``settings`` (``(beta, alpha) -> {"roc_auc", "average_precision"}`` as :class:`Stat`
+        over runs, and ``chance_ap``) and ``worst_roc_auc`` (the lowest mean over the settings).
 
     Example
     -------
     >>> from rarunet_lib.report.stats import Stat
     >>> c = [{"beta": 0.5, "alpha": 0.7, "ranking": "random", "chance_ap": 0.5,
     ...       "roc_auc": [Stat(0.4, 0.0, 2), Stat(0.6, 0.0, 2)], "average_precision": [Stat(0.5, 0.0, 2)] * 2}]
-    >>> ranking_summary(c, after=1)[0]["worst_roc_auc"]
-    0.5
+    >>> ranking_summary(c)[0]["worst_roc_auc"]
+    0.6
     """
     by: dict = {}
     for c in curves:
-        auc = [s.mean for s in c["roc_auc"][after - 1:] if s.n]
-        ap = [s.mean for s in c["average_precision"][after - 1:] if s.n]
         by.setdefault(c["ranking"], {})[(c["beta"], c["alpha"])] = {
-            "roc_auc": float(np.mean(auc)) if auc else float("nan"),
-            "average_precision": float(np.mean(ap)) if ap else float("nan"), "chance_ap": c["chance_ap"]}
-    return [{"ranking": k, "settings": by[k], "worst_roc_auc": min(v["roc_auc"] for v in by[k].values())}
+            "roc_auc": c["roc_auc"][-1], "average_precision": c["average_precision"][-1],
+            "chance_ap": c["chance_ap"]}
+    return [{"ranking": k, "settings": by[k], "worst_roc_auc": min(v["roc_auc"].mean for v in by[k].values())}
             for k in ALL_RANKINGS if k in by]
 
 
@@ -293,3 +329,48 @@ def adl_verdict(arms: dict, *, measure: str = "iou") -> list[dict]:
                 row["gain_vs_random"], row["sign_vs_random"] = stat(dr), sign_test(dr)
             rows.append(row)
     return rows
+
+
+def study_summary(study: dict, grid: dict, best: str) -> dict:
+    """The ADL study in a few numbers (chapters 6 and 7 quote them).
+
+    Parameters
+    ----------
+    study : dict
+        The study's runs (``results/adlrank/<profile>``).
+    grid : dict
+        The Table 5 grid's runs (no ADL, and Eq. 5 with the paper's ranking), which take
+        precedence over study runs of the same id.
+    best : str
+        The ranking the study's ``adlbest`` and ``adlforget`` runs use.
+
+    Returns
+    -------
+    dict
+        ``curves`` and ``summary`` (:func:`ranking_curves` and :func:`ranking_summary` of
+        the study's Eq. 5 runs, whose exclusions are few), ``auc_range`` (ranking ->
+        (lowest, highest) last-epoch mean ROC-AUC over the settings), ``verdict``
+        (:func:`adl_verdict`), and for the forget rate with ``best``: ``wins`` (settings
+        where its mean test IoU is above no ADL), ``beats`` (settings where it is above
+        its random control), ``settings`` (settings with such runs), ``sign`` and
+        ``sign_vs_random`` (:func:`sign_test` over every pair of runs).
+    """
+    eq5 = {k: r for k, r in study.items()
+           if r.get("spec", {}).get("adl_schedule") is None and (r.get("adl") or {}).get("records")}
+    curves = ranking_curves(eq5)
+    summary = ranking_summary(curves)
+    auc_range = {s["ranking"]: (min(v["roc_auc"].mean for v in s["settings"].values()),
+                                max(v["roc_auc"].mean for v in s["settings"].values())) for s in summary}
+    arms = adl_arms({**study, **grid}, best)
+    verdict = adl_verdict(arms)
+    diffs, diffs_random = [], []
+    for cell in arms.values():
+        runs, base, ctrl = (cell[k] for k in ("forget rate, best ranking", "no ADL", "forget rate, random"))
+        diffs += [runs[s]["test_pooled"]["iou"] - base[s]["test_pooled"]["iou"] for s in runs if s in base]
+        diffs_random += [runs[s]["test_pooled"]["iou"] - ctrl[s]["test_pooled"]["iou"] for s in runs if s in ctrl]
+    forget = [r for r in verdict if r["arm"] == "forget rate, best ranking" and r["gain"].n]
+    return {"curves": curves, "summary": summary, "auc_range": auc_range, "arms": arms, "verdict": verdict,
+            "settings": len(forget), "wins": sum(r["gain"].mean > 0 for r in forget),
+            "beats": sum(r["gain_vs_random"].mean > 0 for r in forget if "gain_vs_random" in r),
+            "sign": sign_test(diffs) if diffs else None,
+            "sign_vs_random": sign_test(diffs_random) if diffs_random else None}
