@@ -17,7 +17,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .adl import RANKINGS
+from .adl import RANKINGS, SCHEDULES
 from .config import available_profiles, get_profile
 from .data.dataset import TRAIN_SOURCES
 from .device import PRECISIONS
@@ -73,7 +73,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adl", action="store_true", help="use adaptive denoising learning (Eq. 5)")
     p.add_argument("--adl-ranking", default="normalised_cumulative", choices=RANKINGS,
                    help="how ADL ranks samples as likely noisy ('random': a control that leaves out as many, "
-                        "by chance)")
+                        "by chance; what each assumes: rarunet_lib.adl_rankings)")
+    p.add_argument("--adl-schedule", default="eq5", choices=SCHEDULES,
+                   help="how many masks sit out: Eq. 5 (the paper) or a co-teaching forget rate that grows to "
+                        "beta x masks over half the epochs (left-out masks weigh 0 in the loss)")
     p.add_argument("--adl-first-epoch", default="train_all", choices=ADL_FIRST_EPOCHS,
                    help="epoch 1 has no losses yet: train on all samples, or rank by one forward pass first")
     p.add_argument("--epochs", type=_positive_int, default=None, help="override the profile's epochs")
@@ -103,7 +106,8 @@ def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("tables", nargs="+", choices=TABLES,
                    help="which tables' runs to do (table1: 2-D models; table4: the seven architecture rows; "
                         "table5: noise settings x models x ADL; adlcontrol: Table 5's ADL runs with the masks "
-                        "left out at random, a control)")
+                        "left out at random, a control; adlscores, adlbest, adlforget, adlforgetcontrol: the U-Net "
+                        "ADL study of chapter 6, every ranking scored every epoch)")
     p.add_argument("--profile", default=None, choices=available_profiles(),
                    help="run profile (image size, data, epochs); default: RARUNET_PROFILE, else full with a GPU "
                         "and quick without")
@@ -126,6 +130,8 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error("--adl needs noisy labels: give --noise-alpha and --noise-beta > 0")
     if args.adl_ranking != _DEFAULT_RANKING and not args.adl:
         parser.error(f"--adl-ranking {args.adl_ranking} needs --adl")
+    if args.adl_schedule != "eq5" and not args.adl:
+        parser.error(f"--adl-schedule {args.adl_schedule} needs --adl")
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -146,7 +152,8 @@ def train_command(args: argparse.Namespace) -> int:
         settings["bn_recalibration"] = True
     try:
         spec = RunSpec(args.model, args.seed, noise_beta=args.noise_beta or 0.0, noise_alpha=args.noise_alpha,
-                       adl=args.adl, adl_ranking=None if args.adl_ranking == _DEFAULT_RANKING else args.adl_ranking)
+                       adl=args.adl, adl_ranking=None if args.adl_ranking == _DEFAULT_RANKING else args.adl_ranking,
+                       adl_schedule=None if args.adl_schedule == "eq5" else args.adl_schedule)
         train_config(spec, profile, **settings)  # refuse a bad configuration before loading data
         check_writable(args.output, name="--output")
         data = load_dataset(args.data, profile, seed=1000 + args.seed, size=args.image_size)

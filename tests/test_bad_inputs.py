@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rarunet_lib import adl, metrics, noise
+from rarunet_lib import adl, adl_rankings, metrics, noise
 from rarunet_lib.data import case as case_mod
 from rarunet_lib.data import io, stats
 
@@ -224,6 +224,18 @@ CASES = [
     _c("detect-n-zero", lambda d: adl.detection_scores([], [], 0), V, r"\bn_samples\b"),
     _c("detect-n-bool", lambda d: adl.detection_scores([0], [0], True), T, r"\bn_samples\b"),
     _c("detect-indices-2d", lambda d: adl.detection_scores([0], [[0, 1]], 5), V, r"\bnoisy_indices\b"),
+    _c("forget-beta-over", lambda d: adl.forget_schedule(1.5, 10, 100), V, r"\bbeta\b"),
+    _c("forget-ramp-zero", lambda d: adl.forget_schedule(0.5, 10, 100, ramp_epochs=0), V, r"\bramp_epochs\b"),
+    _c("rank-size-no-areas", lambda d: adl.rank_noisy(LOSSES, method="size_adjusted"), V, r"\bareas\b"),
+    _c("auc-scores-nan", lambda d: adl_rankings.roc_auc([NAN, 1.0], [0]), V, r"\bscores\b"),
+    _c("auc-noisy-out-of-range", lambda d: adl_rankings.roc_auc([0.1, 1.0], [2]), V, r"\bnoisy\b"),
+    _c("auc-noisy-flags-short", lambda d: adl_rankings.roc_auc([0.1, 1.0], np.array([True])), V, r"\bnoisy\b"),
+    _c("ap-scores-2d", lambda d: adl_rankings.average_precision([[0.1, 1.0]], [0]), V, r"\bscores\b"),
+    _c("maps-shape", lambda d: adl_rankings.mask_statistics(np.zeros((2, 4, 4)), np.zeros((2, 4, 5))), V,
+       r"\blabels\b"),
+    _c("maps-probs-int", lambda d: adl_rankings.mask_statistics(np.zeros((2, 4, 4)), np.zeros((2, 4, 4), int)), T,
+       r"\bprobs\b"),
+    _c("map-ranking-name", lambda d: adl_rankings.map_ranking("loss", {}, 1), V, r"\bname\b"),
     # ------------------------------------------------------------------ label noise
     _c("overlap-shape", lambda d: noise.overlap_score(sq(16), sq(8)), V, r"\bclean\b.*\bnoisy\b"),
     _c("overlap-broadcast", lambda d: noise.overlap_score(sq(16)[:1], sq(16)), V, r"\bclean\b.*\bnoisy\b"),

@@ -25,6 +25,7 @@ GRID_FIELDS = ["provenance", "run_id", "spec", "profile", "params", "data", "his
     (["--epochs", "two"], "argument --epochs: 'two' is not an integer"),
     (["--adl"], "--adl needs noisy labels"),
     (["--adl-ranking", "random"], "--adl-ranking random needs --adl"),
+    (["--adl-schedule", "forget_rate"], "--adl-schedule forget_rate needs --adl"),
 ])
 def test_bad_flags_are_refused_before_anything_is_written(tmp_path, capsys, flags, message):
     out = tmp_path / "run"
@@ -41,6 +42,9 @@ def test_bad_values_the_library_refuses_are_printed_not_trained(tmp_path, capsys
     assert "--output=" in capsys.readouterr().err
     assert main([*TRAIN, "--image-size", "40", "--output", str(tmp_path / "run")]) == 2
     assert "size=40 is not allowed" in capsys.readouterr().err
+    assert main([*TRAIN, "--noise-alpha", "0.7", "--noise-beta", "0.5", "--adl", "--adl-ranking", "area_ratio",
+                 "--adl-first-epoch", "scoring_pass", "--output", str(tmp_path / "run")]) == 2
+    assert "adl_first_epoch='scoring_pass' is not allowed with adl_ranking='area_ratio'" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
