@@ -261,10 +261,10 @@ def train_config(spec: RunSpec, profile: Profile | None = None, **settings):
 
 
 def _rounded(table) -> list:
-    """A scores table as nested lists, 5 significant digits (``-inf`` stays, to become null in JSON)."""
+    """A scores table as nested lists, 4 significant digits (``-inf`` stays, to become null in JSON)."""
     a = np.asarray(table, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(np.isfinite(a), np.vectorize(lambda v: float(f"{v:.5g}"), otypes=[float])(
+        out = np.where(np.isfinite(a), np.vectorize(lambda v: float(f"{v:.4g}"), otypes=[float])(
             np.where(np.isfinite(a), a, 0.0)), a)
     return out.tolist()
 
@@ -459,14 +459,13 @@ def train_and_score(spec: RunSpec, data, profile: Profile | None = None, *, outp
             "noisy": [int(i) for i in (trainer.noisy if trainer.noisy is not None else [])],
             **{key: np.count_nonzero(np.asarray(m)[fitted].reshape(len(fitted), -1), axis=1).tolist()
                for key, m in (("area_clean", data["train_masks"]), ("area_trained", masks))},
-            # Every mask's score after each epoch (epochs x masks, higher = likelier noisy, indexed like
-            # area_clean): under the run's own ranking, and under every ranking recorded beside it.
+            # Every mask's score after each epoch under the run's own ranking (epochs x masks, higher =
+            # likelier noisy, indexed like area_clean), and what every ranking is computed from, per epoch
+            # and mask (null where a mask was not seen): the training Dice loss and the statistics of the
+            # training pass's probabilities. report.rescore recomputes any ranking's scores from them.
             "ranking": trainer.config.adl_ranking,
             "schedule": trainer.config.adl_schedule,
             "scores": _rounded(trainer.adl.scores[trainer.config.adl_ranking]),
-            "scores_by_ranking": {k: _rounded(v) for k, v in trainer.adl.scores.items()},
-            # What the rankings are computed from, per epoch and mask (NaN/null where a mask sat out):
-            # the training Dice loss and the statistics of the training pass's probabilities.
             "records": {"loss": _rounded(trainer.adl.losses),
                         **{k: _rounded(v) for k, v in trainer.adl.stats.items() if k != "label_area"}},
         }

@@ -1,8 +1,8 @@
 """How well ADL's rankings find the noisy masks, and what leaving masks out does to test IoU.
 
-Read from run files that record every ranking's scores per epoch
-(``run["adl"]["scores_by_ranking"]``, :mod:`rarunet_lib.adl_rankings`); NumPy,
-SciPy and matplotlib only.
+Read from run files that record, per epoch and mask, what every ranking is
+computed from (``run["adl"]["records"]``; :func:`rescore` recomputes the rankings,
+:mod:`rarunet_lib.adl_rankings`); NumPy, SciPy and matplotlib only.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ _COLOURS = {"normalised_cumulative": "blue", "last_epoch": "sky_blue", "random":
 def _scored_runs(results: dict):
     _check_results(results)
     for r in results.values():
-        if (r.get("adl") or {}).get("scores_by_ranking"):
+        adl = r.get("adl") or {}
+        if adl.get("records") or adl.get("scores_by_ranking"):
             yield r
 
 
@@ -210,19 +211,18 @@ def plot_ranking_curves(curves: list[dict], *, measure: str = "roc_auc", ranking
 def loss_size_points(run: dict, epoch: int | None = None) -> dict:
     """Per mask: label area as trained, the training loss of an epoch, and whether it is noisy.
 
-    The loss is the ``last_epoch`` ranking's score (the latest recorded Dice
-    loss) after ``epoch`` (default: the last).
+    The loss is the one recorded in the training pass of ``epoch`` (default:
+    the last; NaN where a mask was not seen).
 
     Example
     -------
-    >>> adl = {"noisy": [1], "area_trained": [4, 9], "area_clean": [4, 16],
-    ...        "scores_by_ranking": {"last_epoch": [[0.3, 0.6]]}}
+    >>> adl = {"noisy": [1], "area_trained": [4, 9], "area_clean": [4, 16], "records": {"loss": [[0.3, 0.6]]}}
     >>> p = loss_size_points({"adl": adl})
     >>> p["area"].tolist(), p["loss"].tolist(), p["noisy"].tolist()
     ([4, 9], [0.3, 0.6], [False, True])
     """
     adl = run["adl"]
-    table = _table(adl["scores_by_ranking"]["last_epoch"])
+    table = np.array([[np.nan if v is None else v for v in row] for row in adl["records"]["loss"]], float)
     row = table[-1 if epoch is None else epoch - 1]
     noisy = np.zeros(row.size, dtype=bool)
     noisy[np.asarray(adl["noisy"], dtype=int)] = True
