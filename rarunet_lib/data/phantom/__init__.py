@@ -23,18 +23,29 @@ synthetic patient.  The recipe follows ``shared/spec/phantom.md``:
   4 x 4 supersampling on the pixels near an edge.  Ribs are not in the mask.
 * **per-case variation**: body size and fat, field of view, bone density,
   contrast phase, rotation, offset, first level (thoracic to lumbar), noise level.
+* **variation "random"** (:mod:`.randomise`, :mod:`.acquisition`): SynthSeg-style
+  domain randomisation, every case drawing tissue HU, contrast phase, noise level and
+  texture, blur, slice thickness (partial volume along z), a bias field, field of view
+  (mostly spine-centred), body size, vertebra shape by part and posture (tilt,
+  scoliosis-like drift) within the spec's ranges, each a switch of
+  :data:`RANDOMISATIONS` that ``synthetic_case(..., randomise=...)`` can turn off;
+  its ribs are attached to their vertebrae (heads on the bodies, necks against the
+  transverse processes).
 
-Everything random comes from ``numpy.random.default_rng(seed)``: the same seed
-gives the same case.
+Everything random comes from generators seeded by ``seed`` (``default_rng(seed)``,
+and ``default_rng([seed, 1])`` or ``[seed, 2]`` for the draws of "wide" and "random"):
+the same seed gives the same case.
 
 The parts, each a module named for what it draws: :mod:`.geometry` (signed-distance shapes and
 the canvas), :mod:`.texture` (textures and scanner noise), :mod:`.patient` (per-case parameters),
 :mod:`.soft_tissue`, :mod:`.spine` (sizes by level, vertebra parts, discs, canal),
 :mod:`.skeleton` (ribs, sternum, scapulae, pelvis, arms; how each bone looks), :mod:`.render`
-(one slice) and :mod:`.synthetic` (the public functions).
+(one slice), :mod:`.randomise` (the draws of variation "random"), :mod:`.acquisition` (its scan:
+thickness, bias field, blur, noise) and :mod:`.synthetic` (the public functions).
 """
 
+from .randomise import RANDOMISATIONS
 from .spine import LEVEL_NAMES
 from .synthetic import synthetic_case, synthetic_dataset
 
-__all__ = ["synthetic_case", "synthetic_dataset", "LEVEL_NAMES"]
+__all__ = ["synthetic_case", "synthetic_dataset", "LEVEL_NAMES", "RANDOMISATIONS"]

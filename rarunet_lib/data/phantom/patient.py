@@ -14,12 +14,13 @@ from .texture import _smooth_noise
 
 
 def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_range, fov_range=(200.0, 340.0),
-                  wide_rng=None):
+                  wide_rng=None, redraw=None):
     """All per-case random parameters.
 
     ``wide_rng`` (variation "wide") redraws the bone and scanner parameters over
     the wider ranges of routine body CT, from its own generator, so that the
-    default ("csi") cases stay exactly as they are.
+    default ("csi") cases stay exactly as they are.  ``redraw(p)`` (variation
+    "random") does the same with its own generator, at the same point.
     """
     habitus = rng.uniform(0.85, 1.15)
     p = {
@@ -88,6 +89,8 @@ def _draw_patient(rng, size: int, n_slices: int, slice_spacing: float, level_ran
     p["wide"] = wide_rng is not None
     if wide_rng is not None:
         _widen(p, wide_rng)
+    if redraw is not None:
+        redraw(p)
     p["tex_a"], p["tex_b"] = (_smooth_noise(rng, (size, size), 10.0 / (p["fov"] / size), 6.0) for _ in range(2))
     p["vessels"] = rng.uniform(-1, 1, size=(60, 2))
     p["bowel"] = rng.uniform(-1, 1, size=(14, 4))
@@ -113,3 +116,24 @@ def _widen(p, rng) -> None:
     p["arms"] = {"gap": rng.uniform(5, 40), "r": rng.uniform(35, 48), "bone_r": rng.uniform(8, 13),
                  "y": rng.uniform(-20, 30)} if rng.random() < 0.6 else None
     p["rib_step"] = rng.uniform(28, 40)  # mm between the rib cross-sections along the body wall
+
+
+def _spine_pose(p: dict, z: float) -> tuple:
+    """(x, y, axial rotation) of the spine's centre at depth ``z``, in patient coordinates (mm, radians).
+
+    A slow lateral sway for every variation; variation "random" adds its posture
+    (``p["posture"]``): a scoliosis-like lateral and a kyphosis-like AP drift, a tilt of the
+    column against the scanner axis, and an axial rotation that drifts with the curve.
+    """
+    D = p["body_d"] / 2
+    sy = D - p["fat"] - 45.0 * p["habitus"] - 8
+    sx = p["spine_dx"] + 3.0 * np.sin(z / 170.0)
+    rot = p["spine_rot"]
+    q = p.get("posture")
+    if q is not None:
+        wave = np.sin(2 * np.pi * z / q["period"] + q["phase"])
+        dz = z - q["z_mid"]
+        sx += q["sway"] * wave + q["tilt_x"] * dz
+        sy += q["bow"] * np.sin(2 * np.pi * z / q["period"] + q["phase"] + 1.3) + q["tilt_y"] * dz
+        rot += q["twist"] * wave
+    return sx, sy, rot  # types as drawn: a NumPy float64 keeps the painting in float64 where it was

@@ -11,6 +11,14 @@ from collections.abc import Callable
 import numpy as np
 
 from .geometry import _blob, _Canvas, _capsule, _Shape
+from .patient import _spine_pose
+from .spine import _costal_joints
+
+#: How far round the body wall (0 = posterior midline, pi = sternum) each rib T1..T12 reaches:
+#: true ribs to the costal cartilages, T8-T10 a little short, T11-T12 floating.
+_RIB_REACH = np.pi * np.array([0.78, 0.84, 0.86, 0.87, 0.87, 0.86, 0.84, 0.78, 0.72, 0.66, 0.5, 0.4])
+#: How far (mm) each rib's front end lies below its head: ribs run down and forward.
+_RIB_DROP = np.array([30, 45, 60, 70, 80, 85, 85, 85, 80, 70, 45, 30], float)
 
 
 def _ribs(p: dict, z: float, level: float, W: float, D: float, sx: float, sy: float) -> list:
@@ -41,6 +49,62 @@ def _ribs(p: dict, z: float, level: float, W: float, D: float, sx: float, sy: fl
                                 sy + 20 - (D * 0.9) * (1 - np.cos(ang)) * 0.6))
                 for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
                     bone.append((_capsule(x0, y0, x1, y1, 5.0), "rib"))
+    return bone
+
+
+def _rib_segments(p: dict, drop_scale: float, radius: float) -> np.ndarray:
+    """Every rib of the case as 3-D segments, one row (x0, y0, z0, x1, y1, z1, radius) each (variation "random").
+
+    Each rib T1-T12 starts at its head on the posterolateral vertebral body, runs as the neck to
+    the tubercle in front of the transverse process's tip (both at the height of the TPs, where
+    the spine lies at that depth), then round the inside of the body wall, falling by
+    ``_RIB_DROP * drop_scale`` mm towards its front end.
+    """
+    W, D = p["body_w"] / 2, p["body_d"] / 2
+    a_e, b_e = W - p["fat"] - 10.0, D - p["fat"] - 10.0  # the ellipse the rib shafts follow
+    rows = []
+    for v in p["verts"][:12]:
+        lvl = v["level"]
+        z_head = v["top"] + 0.2 * v["body_h"]
+        z_tub = v["top"] + 0.3 * v["body_h"]
+        sx, sy, rot = _spine_pose(p, z_tub)
+        c, sn = np.cos(rot), np.sin(rot)
+        (hu_, hw), (tu, tw) = _costal_joints(v)
+        for side in (-1, 1):
+            # spine-local (lateral, posterior) -> patient, as in spine._vertebra_parts
+            head = (sx + c * side * hu_ - sn * hw, sy + sn * side * hu_ + c * hw)
+            tub = (sx + c * side * tu - sn * tw, sy + sn * side * tu + c * tw)
+            pts = [(*head, z_head), (*tub, z_tub)]
+            psi0 = np.arcsin(np.clip((abs(tub[0]) + 14.0) / a_e, 0.2, 0.9))
+            psi1 = max(_RIB_REACH[lvl], psi0 + 0.3)
+            for t in np.linspace(0.0, 1.0, 9):
+                psi = psi0 + t * (psi1 - psi0)
+                pts.append((side * a_e * np.sin(psi), b_e * np.cos(psi),
+                            z_tub + 2.0 + _RIB_DROP[lvl] * drop_scale * t ** 1.3))
+            for (x0, y0, z0), (x1, y1, z1) in zip(pts[:-1], pts[1:], strict=True):
+                rows.append((x0, y0, z0, x1, y1, z1, radius * (1.25 if z0 == z_head else 1.0)))
+    return np.array(rows, float)
+
+
+#: Half the height (mm) of a rib's cross-section: the part of a rib within this distance of a slice shows in it.
+_RIB_HALF_HEIGHT = 5.0
+
+
+def _attached_ribs(p: dict, z: float) -> list:
+    """The ribs cut by the slice at depth ``z``: the pieces of ``p["rib_segments"]`` within the rib's height."""
+    seg = p["rib_segments"]
+    h = _RIB_HALF_HEIGHT
+    z0, z1 = seg[:, 2], seg[:, 5]
+    near = (np.minimum(z0, z1) - h <= z) & (z <= np.maximum(z0, z1) + h)
+    bone = []
+    for x0, y0, za, x1, y1, zb, r in seg[near]:
+        if zb == za:
+            ta, tb = 0.0, 1.0
+        else:
+            ta, tb = sorted(((z - h - za) / (zb - za), (z + h - za) / (zb - za)))
+            ta, tb = max(ta, 0.0), min(tb, 1.0)
+        bone.append((_capsule(x0 + ta * (x1 - x0), y0 + ta * (y1 - y0),
+                              x0 + tb * (x1 - x0), y0 + tb * (y1 - y0), r), "rib"))
     return bone
 
 

@@ -36,6 +36,12 @@ _TABLE = {
 }
 
 
+#: Per-vertebra size factors of the parts (variation "random" draws them; 1.0 elsewhere): body width
+#: and depth, canal, pedicle width, lamina thickness, transverse and spinous process length.
+SHAPE_FACTORS: tuple[str, ...] = ("w", "d", "canal", "pedicle", "lamina", "tp", "sp")
+_UNIT_SHAPE = dict.fromkeys(SHAPE_FACTORS, 1.0)
+
+
 def _level_value(key: str, level: float) -> float:
     return float(np.interp(level, _ANCHORS, _TABLE[key]))
 
@@ -43,10 +49,11 @@ def _level_value(key: str, level: float) -> float:
 def _vertebra_parts(v, z, spine_x, spine_y, rot):
     """Shapes (vertebra parts, their bone kinds) of vertebra ``v`` present at depth ``z``."""
     lvl, s = v["level"], v["scale"]
+    f = v.get("shape", _UNIT_SHAPE)  # per-part size factors (variation "random"); 1.0 leaves a value exact
     depth = z - v["top"]
-    bw, bd = _level_value("body_w", lvl) * s / 2, _level_value("body_d", lvl) * s / 2
-    cry, crx = _level_value("canal_ap", lvl) * s / 2, _level_value("canal_tr", lvl) * s / 2
-    pw = _level_value("pedicle_w", lvl) * s
+    bw, bd = _level_value("body_w", lvl) * s * f["w"] / 2, _level_value("body_d", lvl) * s * f["d"] / 2
+    cry, crx = _level_value("canal_ap", lvl) * s * f["canal"] / 2, _level_value("canal_tr", lvl) * s * f["canal"] / 2
+    pw = _level_value("pedicle_w", lvl) * s * f["pedicle"]
     c, sn = np.cos(rot), np.sin(rot)
 
     def at(u, w):  # spine-local (u lateral, w posterior) -> patient
@@ -76,17 +83,17 @@ def _vertebra_parts(v, z, spine_x, spine_y, rot):
         for side in (-1, 1):
             x0, y0 = at(side * ped_lat, canal_cy + cry * 0.3)
             x1, y1 = at(0, lam_back)
-            parts.append((_capsule(x0, y0, x1, y1, 3.2 * s), "dense"))
+            parts.append((_capsule(x0, y0, x1, y1, 3.2 * s * f["lamina"]), "dense"))
     if in_body and 0.12 <= p <= 0.45:  # transverse processes
         ang = np.deg2rad(_level_value("tp_angle", lvl))
-        length = _level_value("tp_len", lvl) * s
+        length = _level_value("tp_len", lvl) * s * f["tp"]
         for side in (-1, 1):
             x0, y0 = at(side * ped_lat, canal_cy)
             x1, y1 = at(side * (ped_lat + length * np.cos(ang)), canal_cy + length * np.sin(ang))
             parts.append((_capsule(x0, y0, x1, y1, (3.5 if lvl < 12 else 3.0) * s), "dense"))
     # spinous process: attached in the lower body; thoracic ones slope down and
     # continue below the vertebra as a separate island further back.
-    sp_len, slope = _level_value("sp_len", lvl) * s, _level_value("sp_slope", lvl)
+    sp_len, slope = _level_value("sp_len", lvl) * s * f["sp"], _level_value("sp_slope", lvl)
     sp_start = lam_back - 1.0
     if in_body and 0.3 <= p <= 0.95:
         frac = (p - 0.3) / 0.65
@@ -120,8 +127,9 @@ def _column(cv: _Canvas, p: dict, z: float, sx: float, sy: float, tex: np.ndarra
             parts += _vertebra_parts(v, z, sx, sy, p["spine_rot"])
         depth = z - v["top"] - v["body_h"]
         if 0 < depth <= v["disc_h"]:
-            bw = _level_value("body_w", v["level"]) * v["scale"] / 2
-            bd = _level_value("body_d", v["level"]) * v["scale"] / 2
+            f = v.get("shape", _UNIT_SHAPE)
+            bw = _level_value("body_w", v["level"]) * v["scale"] * f["w"] / 2
+            bd = _level_value("body_d", v["level"]) * v["scale"] * f["d"] / 2
             cv.paint(_blob(sx, sy, bw, bd, p["spine_rot"], v["harm"]), hu["disc"] + tex)
     return parts
 
@@ -130,11 +138,32 @@ def _paint_canal(cv: _Canvas, p: dict, vert: dict, sx: float, sy: float, tex: np
     """The spinal canal of vertebra ``vert``: epidural fat around the thecal sac (CSF)."""
     hu = p["hu"]
     lvl_now = vert["level"]
-    s = vert["scale"]
-    cry = _level_value("canal_ap", lvl_now) * s / 2
-    crx = _level_value("canal_tr", lvl_now) * s / 2
-    bd_now = _level_value("body_d", lvl_now) * s / 2
+    s, f = vert["scale"], vert.get("shape", _UNIT_SHAPE)
+    cry = _level_value("canal_ap", lvl_now) * s * f["canal"] / 2
+    crx = _level_value("canal_tr", lvl_now) * s * f["canal"] / 2
+    bd_now = _level_value("body_d", lvl_now) * s * f["d"] / 2
     canal_cy = bd_now + cry + 0.5 + _level_value("pedicle_len", lvl_now) * 0.3
     c, sn = np.cos(p["spine_rot"]), np.sin(p["spine_rot"])
     cv.paint(_blob(sx - sn * canal_cy, sy + c * canal_cy, crx + 2, cry + 2, p["spine_rot"]), hu["fat"] + 20)
     cv.paint(_blob(sx - sn * canal_cy, sy + c * canal_cy, crx * 0.8, cry * 0.8, p["spine_rot"]), hu["csf"] + tex)
+
+
+def _costal_joints(v: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Where a rib meets thoracic vertebra ``v``, in spine-local mm (lateral, posterior), one side.
+
+    The rib head at the posterolateral corner of the body (the costovertebral joint), and the
+    tubercle just in front of the transverse process's tip (the costotransverse joint), as in
+    the spec's T1-T4 row ("rib necks/tubercles against the TPs; rib heads at the posterolateral
+    body").  The same sizes as :func:`_vertebra_parts`.
+    """
+    lvl, s = v["level"], v["scale"]
+    f = v.get("shape", _UNIT_SHAPE)
+    bw, bd = _level_value("body_w", lvl) * s * f["w"] / 2, _level_value("body_d", lvl) * s * f["d"] / 2
+    cry, crx = _level_value("canal_ap", lvl) * s * f["canal"] / 2, _level_value("canal_tr", lvl) * s * f["canal"] / 2
+    ped_lat = crx + _level_value("pedicle_w", lvl) * s * f["pedicle"] / 2
+    canal_cy = bd + cry + 0.5 + _level_value("pedicle_len", lvl) * 0.3
+    ang = np.deg2rad(_level_value("tp_angle", lvl))
+    length = _level_value("tp_len", lvl) * s * f["tp"]
+    tip = (ped_lat + length * np.cos(ang), canal_cy + length * np.sin(ang))
+    tp_r = 3.5 * s
+    return (0.8 * bw, 0.55 * bd), (tip[0] - 0.3 * tp_r, tip[1] - 1.2 * tp_r)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from ..case import Case
+from .acquisition import _render_random_stack
 from .patient import _draw_patient
+from .randomise import RANDOMISATIONS, _check_randomise, _random_meta, _redraw
 from .render import _render_slice
 from .spine import LEVEL_NAMES
 
-__all__ = ["synthetic_case", "synthetic_dataset"]
+__all__ = ["synthetic_case", "synthetic_dataset", "RANDOMISATIONS"]
 
 
 def synthetic_case(
@@ -21,6 +25,7 @@ def synthetic_case(
     level_range: tuple[float, float] = (3.0, 13.0),
     fov_range: tuple[float, float] | None = None,
     variation: str = "csi",
+    randomise: Iterable[str] | None = None,
 ) -> Case:
     """Generate one synthetic spine-CT case.
 
@@ -44,8 +49,10 @@ def synthetic_case(
         (200, 340) for ``variation="csi"``: spine-targeted reconstructions like
         the CSI data (the body is cut off at the image edges); (200, 520) for
         ``variation="wide"``: routine body CT, like the real demo samples,
-        shows the whole body in 350-500 mm.
-    variation : {"csi", "wide"}, default "csi"
+        shows the whole body in 350-500 mm.  For ``variation="random"`` the
+        default is a mixture: 80 % spine-centred views of 100-200 mm, the others
+        250-500 mm around the body; a given range replaces both.
+    variation : {"csi", "wide", "random"}, default "csi"
         ``"csi"`` mimics the paper's data: young adults (cancellous bone about
         200-260 HU with age 18-80 around it), thin slices, a sharp bright
         cortex, no pelvis.  ``"wide"`` is domain randomisation towards routine
@@ -56,9 +63,24 @@ def synthetic_case(
         into short ovals around the body wall, and below L5 the iliac bones
         and femoral heads (not in the mask, like the ribs; no sacrum: the CSI
         masks stop at L5, and an unmasked S1 would contradict the vertebral
-        bodies above it).  The
-        ``"csi"`` cases are the same with or without this option's code: the
-        wide parameters come from a second generator seeded by ``seed``.
+        bodies above it).  ``"random"`` randomises every case SynthSeg-style
+        (Billot et al. 2023) within physiological ranges: tissue HU, contrast
+        phase, noise level and texture, blur, slice thickness (partial volume
+        along z), a bias field, field of view, body size, vertebra shape by
+        part, posture (rotation, offset, tilt, scoliosis-like drift along z);
+        its ribs are attached to their vertebrae (heads on the bodies, necks
+        against the transverse processes), and below L5 it has the pelvis of
+        ``"wide"``; see :mod:`rarunet_lib.data.phantom.randomise` for the
+        ranges and their sources.  The ``"csi"`` cases are the same with or
+        without the other options' code: the parameters of ``"wide"`` and
+        ``"random"`` come from further generators seeded by ``seed``.
+    randomise : collection of str, optional
+        Variation ``"random"`` only: the randomisations to switch on, names
+        from :data:`~rarunet_lib.data.phantom.RANDOMISATIONS` (``"tissue"``,
+        ``"contrast"``, ``"noise"``, ``"blur"``, ``"thickness"``, ``"bias"``,
+        ``"fov"``, ``"body"``, ``"shape"``, ``"posture"``); default all.  A
+        switched-off one is drawn as for ``"csi"``, and the others are drawn
+        exactly as with it on (for ablations).
 
     Returns
     -------
@@ -66,19 +88,31 @@ def synthetic_case(
         ``hu`` int16 (n_slices, size, size); ``labels`` with one id per
         vertebra (8 = T1 ... 19 = T12, 20 = L1 ... 24 = L5); ``spacing`` (z, y, x)
         mm; ``meta`` holds the drawn parameters (levels, contrast phase,
-        cancellous HU, noise SD...).
+        cancellous HU, noise SD...); for ``"random"`` also the switches and the
+        scan, body, tissue and posture parameters.
 
     Raises
     ------
     ValueError
-        For a size not divisible by 16, non-positive counts, or a stack longer
-        than the whole column (T1 to 120 mm below L5).
+        For a size not divisible by 16, non-positive counts, a stack longer
+        than the whole column (T1 to 120 mm below L5), or ``randomise`` given
+        with another variation than ``"random"`` or naming unknown switches.
 
     Example
     -------
     >>> c = synthetic_case(0, n_slices=4, size=64)
     >>> c.hu.shape, c.hu.dtype.name, bool(c.labels.max() >= 8)
     ((4, 64, 64), 'int16', True)
+
+    The randomised variant, and the same case without its bias field:
+
+    >>> r = synthetic_case(0, n_slices=4, size=64, variation="random")
+    >>> r.meta["randomise"] == sorted(RANDOMISATIONS)
+    True
+    >>> flat = synthetic_case(0, n_slices=4, size=64, variation="random",
+    ...                       randomise=set(RANDOMISATIONS) - {"bias"})
+    >>> flat.meta["bias_amp"], bool((flat.labels == r.labels).all())
+    (0.0, True)
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -91,35 +125,52 @@ def synthetic_case(
     lo, hi = level_range
     if not 0 <= lo <= hi <= len(LEVEL_NAMES) - 1:
         raise ValueError(f"level_range must satisfy 0 <= low <= high <= 16, got {level_range!r}")
-    if variation not in ("csi", "wide"):
-        raise ValueError(f"variation must be 'csi' or 'wide', got {variation!r}")
+    if variation not in ("csi", "wide", "random"):
+        raise ValueError(f"variation must be 'csi', 'wide' or 'random', got {variation!r}")
+    on = _check_randomise(randomise, variation)
+    given_fov = fov_range
     if fov_range is None:
-        fov_range = (200.0, 340.0) if variation == "csi" else (200.0, 520.0)
+        fov_range = (200.0, 340.0) if variation in ("csi", "random") else (200.0, 520.0)
     f_lo, f_hi = fov_range
     if not 100.0 <= f_lo <= f_hi <= 700.0:
         raise ValueError(f"fov_range must satisfy 100 <= low <= high <= 700 (mm), got {fov_range!r}")
     rng = np.random.default_rng(seed)
-    wide_rng = np.random.default_rng([int(seed), 1]) if variation == "wide" else None
-    p = _draw_patient(rng, int(size), int(n_slices), float(slice_spacing), (lo, hi), (float(f_lo), float(f_hi)),
-                      wide_rng)
-    hu = np.empty((n_slices, size, size), np.int16)
-    labels = np.zeros((n_slices, size, size), np.uint8)
-    for i, z in enumerate(p["z"]):
-        img, mask, lab = _render_slice(p, float(z), int(size), rng)
-        hu[i] = img
-        labels[i][mask] = lab
+    p = _patient(rng, int(seed), int(n_slices), int(size), float(slice_spacing), (lo, hi), (float(f_lo), float(f_hi)),
+                 variation, on, given_fov is not None)
+    if variation == "random":
+        hu, labels = _render_random_stack(p, int(size), int(seed))
+    else:
+        hu = np.empty((n_slices, size, size), np.int16)
+        labels = np.zeros((n_slices, size, size), np.uint8)
+        for i, z in enumerate(p["z"]):
+            img, mask, lab = _render_slice(p, float(z), int(size), rng)
+            hu[i] = img
+            labels[i][mask] = lab
     px = p["fov"] / size
     first = p["first_level"]
     meta = {
         "source": "phantom", "seed": int(seed),
         "levels": f"{LEVEL_NAMES[first]} onwards",
         "contrast_phase": p["phase"], "cancellous_hu": round(p["hu"]["cancellous"], 1),
-        "age": round(p["age"], 1), "noise_sd_hu": round(p["noise_sd"], 1), "fov_mm": round(p["fov"], 1),
+        "age": round(p["age"], 1), "noise_sd_hu": round(float(p["noise_sd"]), 1), "fov_mm": round(p["fov"], 1),
         "variation": variation,
     }
+    if variation == "random":
+        meta.update(_random_meta(p, on))
     # The case runs from top (superior) to bottom; store inferior -> superior like the loaders.
     return Case(hu[::-1].copy(), labels[::-1].copy(), (float(slice_spacing), px, px),
                 name=f"phantom-{seed}", meta=meta)
+
+
+def _patient(rng, seed: int, n_slices: int, size: int, slice_spacing: float, level_range, fov_range,
+             variation: str, on: frozenset[str], fov_given: bool) -> dict:
+    """The drawn parameters of a case (``rng`` is the case's generator, the later slices draw from it too)."""
+    wide_rng = np.random.default_rng([seed, 1]) if variation == "wide" else None
+    redraw = None
+    if variation == "random":
+        redraw = _redraw(np.random.default_rng([seed, 2]), on, size, n_slices, slice_spacing,
+                         fov_range if fov_given else None)
+    return _draw_patient(rng, size, n_slices, slice_spacing, level_range, fov_range, wide_rng, redraw)
 
 
 def synthetic_dataset(n_cases: int, n_slices: int, size: int, *, seed: int = 0, workers: int = 1,
