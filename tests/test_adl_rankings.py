@@ -207,3 +207,23 @@ def test_the_forget_rate_gives_left_out_masks_no_weight_but_still_scores_them():
     for a, b in zip(out["weighted"], out["relabelled"], strict=True):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in zip(out["weighted"], out["control"], strict=True))
+
+
+def test_map_statistics_do_not_depend_on_how_the_maps_are_buffered():
+    labels, probs, _, noisy = _masks()
+    areas = labels.reshape(8, -1).sum(axis=1)
+    tables = []
+    for chunk in (1, 3, 1000):
+        state = adl.AdlState(8, 1, alpha=0.5, beta=0.25, areas=areas)
+        state.map_chunk = chunk
+        for part in (slice(0, 3), slice(3, 5), slice(5, 8)):
+            ids = np.arange(8)[part]
+            state.record_maps(1, ids, labels[ids], probs[ids])
+        if chunk == 1000:
+            assert np.isnan(state.stats["pred_area"]).all()  # still buffered
+        state.finish_epoch(1, [])
+        tables.append(state.stats)
+    for k in rk.MAP_STATISTICS:
+        np.testing.assert_array_equal(tables[0][k], tables[1][k])
+        np.testing.assert_array_equal(tables[0][k], tables[2][k])
+    assert np.isfinite(tables[0]["pred_area"]).all()

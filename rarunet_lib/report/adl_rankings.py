@@ -32,7 +32,7 @@ RANKING_LABELS: dict[str, str] = {
     "normalised_cumulative": "normalised cumulative loss (paper)",
     "last_epoch": "last-epoch loss",
     "random": "random",
-    "size_adjusted": "loss against masks of its size",
+    "size_adjusted": "size-adjusted loss",
     "area_ratio": "predicted / labelled area",
     "confident_disagreement": "confident disagreement",
     "cleanlab": "cleanlab label quality",
@@ -183,7 +183,8 @@ def plot_ranking_curves(curves: list[dict], *, measure: str = "roc_auc", ranking
 
     settings = list(dict.fromkeys((c["beta"], c["alpha"]) for c in curves))
     if axes is None:
-        _, axes = plt.subplots(1, len(settings), figsize=(3.4 * len(settings), 3.2), sharey=True, squeeze=False)
+        _, axes = plt.subplots(1, len(settings), figsize=(3.4 * len(settings), 3.9), sharey=True, squeeze=False,
+                               layout="constrained")
         axes = axes[0]
     names = [k for k in ALL_RANKINGS if rankings is None or k in rankings]
     for ax, (beta, alpha) in zip(axes, settings, strict=True):
@@ -202,9 +203,9 @@ def plot_ranking_curves(curves: list[dict], *, measure: str = "roc_auc", ranking
         ax.set_title(f"beta {beta:.2f}, alpha {alpha:.2f}")
         ax.set_xlabel("epoch")
     axes[0].set_ylabel("ROC-AUC" if measure == "roc_auc" else "average precision")
-    axes[-1].legend(fontsize=7, loc="lower right")
     fig = axes[0].figure
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
     return fig
 
 
