@@ -27,7 +27,7 @@ import pytest
 
 from rarunet_lib import adl, adl_rankings, metrics, noise
 from rarunet_lib.data import case as case_mod
-from rarunet_lib.data import io, stats
+from rarunet_lib.data import io, stats, synthetic_case
 
 # ``rarunet_lib.data.preprocess`` the module (the package re-exports a function of that name)
 preprocess = importlib.import_module("rarunet_lib.data.preprocess")
@@ -224,6 +224,11 @@ CASES = [
     _c("detect-n-zero", lambda d: adl.detection_scores([], [], 0), V, r"\bn_samples\b"),
     _c("detect-n-bool", lambda d: adl.detection_scores([0], [0], True), T, r"\bn_samples\b"),
     _c("detect-indices-2d", lambda d: adl.detection_scores([0], [[0, 1]], 5), V, r"\bnoisy_indices\b"),
+    _c("phantom-randomise-unknown", lambda d: synthetic_case(0, 2, 32, variation="random", randomise=["x"]), V,
+       r"\brandomise\b"),
+    _c("phantom-randomise-str", lambda d: synthetic_case(0, 2, 32, variation="random", randomise="tissue"), V,
+       r"\brandomise\b"),
+    _c("phantom-randomise-csi", lambda d: synthetic_case(0, 2, 32, randomise=["tissue"]), V, r"\brandomise\b"),
     _c("forget-beta-over", lambda d: adl.forget_schedule(1.5, 10, 100), V, r"\bbeta\b"),
     _c("forget-ramp-zero", lambda d: adl.forget_schedule(0.5, 10, 100, ramp_epochs=0), V, r"\bramp_epochs\b"),
     _c("rank-size-no-areas", lambda d: adl.rank_noisy(LOSSES, method="size_adjusted"), V, r"\bareas\b"),
