@@ -382,6 +382,9 @@ class AdlState:
                 raise ValueError(f"areas has {self.areas.size} entries; use one per training sample ({n_train})")
         if (ranking == "size_adjusted" or ranking in rk.MAP_RANKINGS) and self.areas is None:
             raise ValueError(f"ranking={ranking!r} needs areas (the label area of every training mask)")
+        if enabled and ranking == "cleanlab" and not rk.cleanlab_available():
+            raise ValueError("ranking='cleanlab' needs the optional cleanlab package, which is not installed; "
+                             "install it with: pip install 'rarunet_lib[cleanlab]'")
         self.losses = np.full((epochs, n_train), np.nan)
         self.stats = {k: np.full((epochs, n_train), np.nan) for k in rk.MAP_STATISTICS}
         #: Per ranking, every mask's score after each epoch (epochs x n_train), when ``areas`` are given.

@@ -167,6 +167,9 @@ class TrainConfig:
             raise ValueError(f"bn_recalibration must be True or False, got {self.bn_recalibration!r}")
         if self.bn_recalibration and self.strategy != "default":
             raise ValueError(f"bn_recalibration=True works with strategy='default' only, got {self.strategy!r}")
+        if self.adl and self.adl_ranking == "cleanlab" and importlib.util.find_spec("cleanlab") is None:
+            raise ValueError("adl_ranking='cleanlab' needs the optional cleanlab package, which is not installed; "
+                             "install it with: pip install 'rarunet_lib[cleanlab]'")
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ValueError("tensorboard=True needs the optional TensorBoard package, which is not installed; "
                              "install it with: pip install 'rarunet_lib[tensorboard]'")

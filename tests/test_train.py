@@ -595,3 +595,18 @@ def test_tensorboard_is_an_optional_extra_refused_up_front(monkeypatch):
     with pytest.raises(ValueError, match=r"pip install 'rarunet_lib\[tensorboard\]'"):
         TrainConfig(model="unet", tensorboard=True).validate()
     TrainConfig(model="unet", tensorboard=False).validate()  # without the feature: nothing to install
+
+
+def test_cleanlab_is_an_optional_extra_refused_up_front(monkeypatch):
+    import importlib.util
+
+    from rarunet_lib.adl import AdlState
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "cleanlab" else real(name, *a))
+    with pytest.raises(ValueError, match=r"pip install 'rarunet_lib\[cleanlab\]'"):
+        TrainConfig(model="unet", adl=True, noise_alpha=0.7, noise_beta=0.5, adl_ranking="cleanlab").validate()
+    with pytest.raises(ValueError, match=r"pip install 'rarunet_lib\[cleanlab\]'"):
+        AdlState(8, 2, alpha=0.7, beta=0.5, ranking="cleanlab", areas=[1] * 8)
+    TrainConfig(model="unet", adl=True, noise_alpha=0.7, noise_beta=0.5, adl_ranking="size_adjusted").validate()
+    assert "cleanlab" not in AdlState(8, 2, alpha=0.7, beta=0.5, areas=[1] * 8).recorded_rankings()

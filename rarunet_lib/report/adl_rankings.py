@@ -20,6 +20,7 @@ __all__ = [
     "ranking_summary",
     "plot_ranking_curves",
     "loss_size_points",
+    "exclusion_persistence",
     "plot_loss_vs_size",
     "ADL_ARMS",
     "adl_arms",
@@ -249,6 +250,38 @@ def plot_loss_vs_size(run: dict, *, epoch: int | None = None, ax=None):
     ax.set_ylabel("training Dice loss")
     ax.legend(fontsize=8)
     return ax
+
+
+def exclusion_persistence(run: dict) -> dict:
+    """Per epoch of an ADL run: how many masks sat out, the noisy share among them, and how many sat out before.
+
+    A ranking that judges masks by a model trained without them can lock in its
+    first choice: the masks left out are not fitted, so their losses stay high
+    and they are left out again.  ``kept`` measures that: the share of an epoch's
+    left-out masks that were also left out the epoch before.
+
+    Returns
+    -------
+    dict of arrays (epochs,)
+        ``n_out``, ``precision`` (noisy share among those left out; NaN when none) and
+        ``kept`` (NaN in the first epoch that leaves any out).
+
+    Example
+    -------
+    >>> p = exclusion_persistence({"adl": {"excluded": [[], [0, 1], [1, 2]], "noisy": [1]}})
+    >>> p["n_out"].tolist(), p["precision"].tolist()[1:], p["kept"].tolist()[2]
+    ([0, 2, 2], [0.5, 0.5], 0.5)
+    """
+    adl = run["adl"]
+    noisy = set(int(i) for i in adl["noisy"])
+    n_out, precision, kept, prev = [], [], [], None
+    for e in adl["excluded"]:
+        cur = set(int(i) for i in e)
+        n_out.append(len(cur))
+        precision.append(len(cur & noisy) / len(cur) if cur else np.nan)
+        kept.append(len(cur & prev) / len(cur) if cur and prev else np.nan)
+        prev = cur
+    return {"n_out": np.array(n_out), "precision": np.array(precision), "kept": np.array(kept)}
 
 
 #: The arms of the ADL verdict: label -> (where the runs live, run-id part of the arm).
