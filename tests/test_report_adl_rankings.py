@@ -74,3 +74,21 @@ def test_adl_arms_find_runs_by_id_and_the_verdict_pairs_them_by_seed():
     assert (fr["sign"]["up"], fr["sign"]["down"]) == (2, 1)
     assert fr["gain_vs_random"].mean == pytest.approx((0.15 + 0.02 + 0.07) / 3)
     assert fr["sign_vs_random"]["up"] == 3
+
+
+def test_study_summary_takes_the_paper_runs_for_curves_and_the_grid_for_no_adl():
+    _, scored = _state_and_run()
+    scored = {**scored, "spec": {**scored["spec"], "noise_beta": 0.75, "noise_alpha": 0.68, "adl_ranking": None},
+              **_iou_run(0.6)}
+    other = {**scored, "spec": {**scored["spec"], "adl_ranking": "size_adjusted"}}  # Eq. 5, best: not in curves
+    study = {"unet__b0.75_a0.68__adl__seed0": scored, "unet__b0.75_a0.68__adl-size_adjusted__seed0": other}
+    grid = {}
+    for seed, (base, forget, ctrl) in enumerate([(0.6, 0.5, 0.55), (0.6, 0.75, 0.5)]):
+        grid[f"unet__b0.75_a0.68__seed{seed}"] = _iou_run(base)
+        study[f"unet__b0.75_a0.68__adl-forget-size_adjusted__seed{seed}"] = _iou_run(forget)
+        study[f"unet__b0.75_a0.68__adl-forget-random__seed{seed}"] = _iou_run(ctrl)
+    s = report.study_summary(study, grid, "size_adjusted")
+    assert {c["runs"] for c in s["curves"]} == {1}
+    assert s["settings"] == 1 and s["wins"] == 1 and s["beats"] == 1  # mean gain +0.025, vs random +0.1
+    assert (s["sign"]["up"], s["sign"]["down"]) == (1, 1)
+    assert (s["sign_vs_random"]["up"], s["sign_vs_random"]["down"]) == (1, 1)

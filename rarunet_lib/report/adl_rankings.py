@@ -382,15 +382,16 @@ def study_summary(study: dict, grid: dict, best: str) -> dict:
     -------
     dict
         ``curves`` and ``summary`` (:func:`ranking_curves` and :func:`ranking_summary` of
-        the study's Eq. 5 runs, whose exclusions are few), ``auc_range`` (ranking ->
+        the study's runs of the paper's ADL, whose exclusions are few), ``auc_range`` (ranking ->
         (lowest, highest) last-epoch mean ROC-AUC over the settings), ``verdict``
         (:func:`adl_verdict`), and for the forget rate with ``best``: ``wins`` (settings
         where its mean test IoU is above no ADL), ``beats`` (settings where it is above
         its random control), ``settings`` (settings with such runs), ``sign`` and
         ``sign_vs_random`` (:func:`sign_test` over every pair of runs).
     """
-    eq5 = {k: r for k, r in study.items()
-           if r.get("spec", {}).get("adl_schedule") is None and (r.get("adl") or {}).get("records")}
+    eq5 = {k: r for k, r in study.items()  # the paper's ADL: Eq. 5, its ranking, few masks left out
+           if r.get("spec", {}).get("adl_schedule") is None and r.get("spec", {}).get("adl_ranking") is None
+           and (r.get("adl") or {}).get("records")}
     curves = ranking_curves(eq5)
     summary = ranking_summary(curves)
     auc_range = {s["ranking"]: (min(v["roc_auc"].mean for v in s["settings"].values()),
