@@ -16,7 +16,7 @@ from .io import (
     load_demo,
     samples_dir,
 )
-from .phantom import LEVEL_NAMES, synthetic_case, synthetic_dataset
+from .phantom import LEVEL_NAMES, RANDOMISATIONS, synthetic_case, synthetic_dataset
 from .preprocess import (
     DEFAULT_WINDOW,
     MASK_RULES,
@@ -44,6 +44,7 @@ __all__ = [
     "rotate90",
     "stack_neighbours",
     "synthetic_case",
+    "RANDOMISATIONS",
     "synthetic_dataset",
     "validation_split",
     "CSI_HU_OFFSET",
