@@ -444,8 +444,8 @@ def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps
                 loss = tf.reduce_sum(per_sample if w is None else per_sample * w) / global_batch
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        if maps:
-            return per_sample, tf.cast(y, tf.uint8), tf.cast(pred, tf.float32)
+        if maps:  # float16 labels: exact for 0/1, and strategy.gather refuses uint8
+            return per_sample, tf.cast(y, tf.float16), tf.cast(pred, tf.float32)
         return per_sample
 
     def eval_fn(x, y):
@@ -459,7 +459,7 @@ def _compile_steps(model, optimizer, strategy, cfg: TrainConfig, jit: bool, maps
     def train_steps(iterator, n_steps):
         losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
         indices = tf.TensorArray(tf.int32, size=0, dynamic_size=True, infer_shape=False)
-        labels = tf.TensorArray(tf.uint8, size=0, dynamic_size=True, infer_shape=False)
+        labels = tf.TensorArray(tf.float16, size=0, dynamic_size=True, infer_shape=False)
         probs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
         for i in tf.range(n_steps):
             (x, idx), y = next(iterator)
