@@ -366,7 +366,6 @@ class AdlState:
                              f"a scoring pass gives losses only (use one of {rk.LOSS_RANKINGS})")
         self.n_train, self.epochs, self.enabled = n_train, epochs, bool(enabled)
         self.ranking, self.first_epoch, self.seed, self.keep = ranking, first_epoch, seed, int(keep)
-        self.schedule_name = schedule
         if not enabled:
             self.schedule = np.zeros(epochs, dtype=np.int64)
         elif schedule == "eq5":
@@ -403,8 +402,7 @@ class AdlState:
         return tuple(r for r in RANKINGS if r != "cleanlab" or rk.cleanlab_available())
 
     def _smoothing(self) -> float:
-        a = self.areas[self.areas > 0] if self.areas is not None else np.zeros(0)
-        return float(np.median(a)) if a.size else 1.0
+        return rk._smoothing(self.areas if self.areas is not None else [])
 
     def ranking_scores(self, name: str, upto: int) -> np.ndarray:
         """Scores of ranking ``name`` from the records of epochs ``1..upto`` (higher = likelier noisy).

@@ -53,9 +53,9 @@ def _scored_runs(results: dict):
             yield r
 
 
-def _table(rows) -> np.ndarray:
-    """A scores table from JSON (null = -inf: a mask never seen ranks last)."""
-    return np.array([[-np.inf if v is None else v for v in row] for row in rows], dtype=float)
+def _table(rows, missing: float = -np.inf) -> np.ndarray:
+    """A table from JSON, null as ``missing`` (-inf for scores: a mask never seen ranks last; NaN for records)."""
+    return np.array([[missing if v is None else v for v in row] for row in rows], dtype=float)
 
 
 def rescore(run: dict) -> dict[str, np.ndarray]:
@@ -76,17 +76,14 @@ def rescore(run: dict) -> dict[str, np.ndarray]:
 
     adl = run["adl"]
     rec = adl["records"]
-    losses = _table(rec["loss"])
-    losses[np.isinf(losses)] = np.nan  # null in JSON: not recorded
+    losses = _table(rec["loss"], np.nan)  # null in JSON: not recorded
     epochs, n = losses.shape
     state = AdlState(n, epochs, enabled=False, areas=adl["area_trained"], seed=run["spec"]["seed"])
     state.losses = losses
     seen = ~np.isnan(losses)
     state.stats["label_area"] = np.where(seen, np.asarray(adl["area_trained"], float)[None, :], np.nan)
     for k in ("pred_area", "confident_disagreement", "cleanlab"):
-        t = _table(rec[k])
-        t[np.isinf(t)] = np.nan
-        state.stats[k] = t
+        state.stats[k] = _table(rec[k], np.nan)
     names = [k for k in RANKINGS if k != "cleanlab" or not np.isnan(state.stats["cleanlab"]).all()]
     return {k: np.array([state.ranking_scores(k, t) for t in range(1, epochs + 1)]) for k in names}
 
@@ -224,7 +221,7 @@ def loss_size_points(run: dict, epoch: int | None = None) -> dict:
     ([4, 9], [0.3, 0.6], [False, True])
     """
     adl = run["adl"]
-    table = np.array([[np.nan if v is None else v for v in row] for row in adl["records"]["loss"]], float)
+    table = _table(adl["records"]["loss"], np.nan)
     row = table[-1 if epoch is None else epoch - 1]
     noisy = np.zeros(row.size, dtype=bool)
     noisy[np.asarray(adl["noisy"], dtype=int)] = True
@@ -308,13 +305,9 @@ def adl_arms(results: dict, best: str, *, model: str = "unet") -> dict:
         noise = f"b{beta:.2f}_a{alpha:.2f}"
         cell = {}
         for label, arm in ADL_ARMS.items():
-            part = f"__{arm.format(best=best)}" if arm else ""
-            seeds = {}
-            for seed in range(100):
-                run = results.get(f"{model}__{noise}{part}__seed{seed}")
-                if run is not None:
-                    seeds[seed] = run
-            cell[label] = seeds
+            prefix = f"{model}__{noise}" + (f"__{arm.format(best=best)}" if arm else "") + "__seed"
+            cell[label] = {int(k[len(prefix):]): run for k, run in results.items()
+                           if k.startswith(prefix) and k[len(prefix):].isdigit()}
         out[(beta, alpha)] = cell
     return out
 
