@@ -14,7 +14,11 @@ therefore reported twice for it: on every slice, and on the slices without S1
 Writes ``--out`` (JSON with provenance) and, beside it, an ``.npz`` of the
 real-CT predictions (bit-packed, ``real_pred__<name>``) for the book's figures.
 
-Run: python studies/realism.py [--out results/realism.json] [--epochs 15]
+``--variation random`` trains on the randomised phantom; ``--seed`` draws other cases and
+another initialisation (seed 0 keeps the cases of the committed ``mixed`` run), and
+``--without NAME`` turns one randomisation of variation ``random`` off (the ablation).
+
+Run: python studies/realism.py [--out results/realism.json] [--epochs 15] [--variation random --seed 1]
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ import numpy as np  # noqa: E402
 
 from rarunet_lib import metrics  # noqa: E402
 from rarunet_lib.config import seed_everything  # noqa: E402
-from rarunet_lib.data import dataset_from_cases, demo_names, load_demo, preprocess, synthetic_case  # noqa: E402
+from rarunet_lib.data import (  # noqa: E402
+    RANDOMISATIONS,
+    dataset_from_cases,
+    demo_names,
+    load_demo,
+    preprocess,
+    synthetic_case,
+)
 from rarunet_lib.fileio import atomic_write_json, atomic_write_npz  # noqa: E402
 from rarunet_lib.provenance import provenance  # noqa: E402
 from rarunet_lib.recipe import RunSpec, train_and_score  # noqa: E402
@@ -47,9 +58,12 @@ def main():
     ap.add_argument("--cases", type=int, default=8)
     ap.add_argument("--slices", type=int, default=60)
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--variation", default="mixed", choices=["csi", "wide", "mixed"],
+    ap.add_argument("--variation", default="mixed", choices=["csi", "wide", "mixed", "random"],
                     help="phantom variation (see rarunet_lib.data.synthetic_case); mixed (default): every other "
-                         "training case wide (domain randomisation), the others csi")
+                         "training case wide (domain randomisation), the others csi; random: SynthSeg-style")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the cases and of the model (default 0)")
+    ap.add_argument("--without", default=None, choices=RANDOMISATIONS,
+                    help="variation random only: switch this randomisation off (ablation)")
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     ap.add_argument("--lr-schedule", default="cosine", choices=["constant", "cosine"],
                     help="cosine (default): decay to 1 %% over the run, so the last epochs do not swing")
@@ -57,18 +71,24 @@ def main():
                     help="field of view range of the phantom cases in mm (default: the variation's)")
     ap.add_argument("--save-model", default=None, help="also save the trained model (.keras) here")
     args = ap.parse_args()
+    if args.without and args.variation != "random":
+        ap.error(f"--without needs --variation random, got --variation {args.variation}")
+    if args.seed < 0:
+        ap.error(f"--seed must be >= 0, got {args.seed}")
     t0 = time.perf_counter()
-    seed_everything(0, deterministic=True)  # the same numbers on every CPU run
+    seed_everything(args.seed, deterministic=True)  # the same numbers on every CPU run
     kinds = ["csi", "wide"] * args.cases if args.variation == "mixed" else [args.variation] * args.cases
     fov = tuple(args.fov_range) if args.fov_range else None
-    cases = [synthetic_case(500 + i, args.slices, 2 * args.size, slice_spacing=3.0,
-                            level_range=(0.0, 16.0) if kinds[i] == "csi" else (8.0, 16.0),
-                            variation=kinds[i], fov_range=fov) for i in range(args.cases)]
-    data = dataset_from_cases(cases[:-1], cases[-1:], args.size, source="phantom", seed=500)
+    switches = sorted(set(RANDOMISATIONS) - {args.without}) if args.variation == "random" else None
+    base = 500 + 1000 * args.seed
+    cases = [synthetic_case(base + i, args.slices, 2 * args.size, slice_spacing=3.0,
+                            level_range=(8.0, 16.0) if kinds[i] == "wide" else (0.0, 16.0),
+                            variation=kinds[i], fov_range=fov, randomise=switches) for i in range(args.cases)]
+    data = dataset_from_cases(cases[:-1], cases[-1:], args.size, source="phantom", seed=base)
     demos = {name: load_demo(name) for name in demo_names()}
     # BatchNorm momentum 0.9 (a short run; Keras's 0.99 leaves inference-mode statistics behind) and the weights of
     # the best validation epoch (short runs swing from epoch to epoch), as the experiment grid does.
-    run = train_and_score(RunSpec("unet", 0), data, settings={
+    run = train_and_score(RunSpec("unet", args.seed), data, settings={
         "epochs": args.epochs, "batch_size": 8, "learning_rate": args.lr, "lr_schedule": args.lr_schedule,
         "bn_momentum": 0.9}, real={name: preprocess(case, args.size) for name, case in demos.items()},
         batch_size=16)
@@ -82,8 +102,9 @@ def main():
         keep = ~(case.labels == S1_LABEL).any(axis=(1, 2))
         r = metrics.evaluate(ry[keep], rp[keep], aggregate="pooled")
         real_tl[name] = {k: r[k] for k in KEYS} | {"slices": int(keep.sum()), "of": int(len(keep))}
-    out = {"provenance": provenance(seed=0), "train_slices": int(len(data.train_images)), "image_size": args.size,
-           "epochs": args.epochs, "variation": args.variation,
+    out = {"provenance": provenance(seed=args.seed), "train_slices": int(len(data.train_images)),
+           "image_size": args.size, "epochs": args.epochs, "variation": args.variation, "seed": args.seed,
+           "randomise": switches,
            "fov_range_mm": list(args.fov_range) if args.fov_range else None,
            "learning_rate": args.lr, "lr_schedule": args.lr_schedule, "cases": args.cases,
            "slices_per_case": args.slices, "selected_epoch": best_epoch,
