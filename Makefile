@@ -14,7 +14,10 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 JB_FLAGS := --toc book/_toc.yml -W -n --keep-going --all  # --all: every page re-read, every notebook re-run (library changes show)
 PYTEST_ARGS ?= --durations=25  # the slowest tests, to keep the CI run short
-PYTEST_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+# Two pytest-xdist workers: a notebook or test module stays on one worker (loadscope, which nbval
+# needs: its cells share one kernel), and the two cores stay busy while the other waits on Python.
+PYTEST_WORKERS ?= 2
+PYTEST_FLAGS := -n $(PYTEST_WORKERS) --dist loadscope --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 MATHJAX := book/_static/mathjax/tex-chtml.js
 MATHJAX_VERSION := 3.2.2
@@ -59,8 +62,10 @@ $(WIDGETS_JS):
 vendor: $(MATHJAX) $(WIDGETS_JS)
 
 # MPLBACKEND=Agg would silently drop every figure from the pages: unset it.
+# jupyter-book build, with the chapters executed in BOOK_JOBS processes (tools/build_book.py).
+BOOK_JOBS ?= 4
 book: $(STAMP) $(MATHJAX) $(WIDGETS_JS)
-	env -u MPLBACKEND $(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+	env -u MPLBACKEND $(PY) tools/build_book.py --jobs $(BOOK_JOBS) . $(JB_FLAGS)
 	@echo "Book written to _build/html/index.html (profile: $(RARUNET_PROFILE))"
 
 lint: $(STAMP)
