@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -182,12 +181,9 @@ def test_the_segment_command_writes_a_mask_on_the_scans_grid_quietly(tmp_path, s
     _, _, folder = tiny_run()
     out, prob = tmp_path / "mask.nii.gz", tmp_path / "prob.mha"
     env = {"TF_CPP_MIN_LOG_LEVEL": "", "RARUNET_VERBOSE": ""}  # as a user's shell: nothing set
-    t0 = time.perf_counter()
     done = _run("segment", scan, "--model", folder, "--output", out, "--probabilities", prob, "--reference", labels,
                 *ids, "--no-progress", env=env)
-    seconds = time.perf_counter() - t0
     assert done.returncode == 0, done.stderr[-3000:]
-    assert seconds < 120  # a TensorFlow import and a few forward passes; seconds on an idle 2-core machine
     for noise in ("oneDNN", "absl", "I0000", "W0000", "Traceback"):
         assert noise not in done.stderr, done.stderr
     assert "Dice" in done.stdout and "HD95" in done.stdout and "mm" in done.stdout

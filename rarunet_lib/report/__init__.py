@@ -15,6 +15,8 @@ The chapters on ablations and evaluation call these on the run files that
     mask size, and the verdict of the ADL variants against no ADL and their random control.
 :mod:`~rarunet_lib.report.stability`
     How settled the runs are at their end.
+:mod:`~rarunet_lib.report.realism`
+    The phantom-to-real transfer of the realism study, per phantom and over seeds.
 
 A table's cell reads its runs by run id (:mod:`~rarunet_lib.report.runs`).
 Per-slice Dice of a prediction (``worst_slices``) lives in :mod:`rarunet_lib.metrics`.
@@ -42,6 +44,7 @@ from .adl_rankings import (
     rescore,
     study_summary,
 )
+from .realism import REALISM_MEASURES, realism_arm, realism_arms, realism_rows
 from .stability import late_swing, plot_stability, stability_summary
 from .stats import Stat, fmt, num, paired_gain, sign_test, stat
 from .tables import (
@@ -97,4 +100,8 @@ __all__ = [
     "adl_verdict",
     "study_summary",
     "rescore",
+    "REALISM_MEASURES",
+    "realism_arm",
+    "realism_arms",
+    "realism_rows",
 ]

@@ -1,0 +1,111 @@
+"""The phantom-to-real transfer of the realism study, over seeds and ablations (NumPy only).
+
+``studies/realism.py`` trains a U-Net on phantom slices only and scores it on the two
+real CT samples; each run writes one JSON (``results/realism/<arm>__seed<k>.json``).
+An *arm* is the phantom a run trained on: its variation, and for variation
+``"random"`` the randomisation it switched off (``--without``), if any.  Chapters 1
+and 8 summarise the arms with :func:`realism_arms` and :func:`realism_rows`.
+"""
+
+from __future__ import annotations
+
+from .stats import stat
+
+__all__ = ["REALISM_MEASURES", "realism_arm", "realism_arms", "realism_rows"]
+
+#: What :func:`realism_rows` summarises per arm: (name, section of the run's JSON, key).
+REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("phantom", ("phantom_test",), "dice"),
+    ("upper_abdomen_dicom", ("real", "upper_abdomen_dicom"), "dice"),
+    ("abdomen_3mm", ("real", "abdomen_3mm"), "dice"),
+    ("abdomen_3mm_without_s1", ("real_without_sacrum", "abdomen_3mm"), "dice"),
+)
+
+
+def realism_arm(run: dict) -> str:
+    """The arm of one realism run: ``"random"``, ``"random without bias"``, ``"mixed"``...
+
+    Example
+    -------
+    >>> from rarunet_lib.data import RANDOMISATIONS
+    >>> realism_arm({"variation": "random", "randomise": [s for s in RANDOMISATIONS if s != "bias"]})
+    'random without bias'
+    >>> realism_arm({"variation": "random", "randomise": list(RANDOMISATIONS)}), realism_arm({"variation": "mixed"})
+    ('random', 'mixed')
+    """
+    variation = run.get("variation", "csi")
+    switches = run.get("randomise")
+    if variation != "random" or switches is None:
+        return variation
+    from ..data.phantom import RANDOMISATIONS
+
+    off = sorted(set(RANDOMISATIONS) - set(switches))
+    return "random" if not off else "random without " + ", ".join(off)
+
+
+def realism_arms(results: dict) -> dict[str, list[dict]]:
+    """Group realism runs (by run name, as :func:`rarunet_lib.experiments.load_results` reads them) by arm.
+
+    Runs of one arm are sorted by seed; a seed that appears twice in one arm is refused.
+
+    Example
+    -------
+    >>> runs = {"a": {"variation": "random", "seed": 1}, "b": {"variation": "random", "seed": 0},
+    ...         "c": {"variation": "mixed"}}
+    >>> {arm: [r.get("seed", 0) for r in rs] for arm, rs in realism_arms(runs).items()}
+    {'mixed': [0], 'random': [0, 1]}
+    """
+    arms: dict[str, list[dict]] = {}
+    for name, run in sorted(results.items()):
+        if not isinstance(run, dict) or ("real" not in run and "variation" not in run):
+            raise ValueError(f"results[{name!r}] is not a realism run (no 'variation' or 'real')")
+        arms.setdefault(realism_arm(run), []).append(run)
+    for arm, runs in arms.items():
+        seeds = [r.get("seed", 0) for r in runs]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"arm {arm!r} holds seed(s) {sorted(seeds)} more than once; keep one file per seed")
+        runs.sort(key=lambda r: r.get("seed", 0))
+    return dict(sorted(arms.items()))
+
+
+def _value(run: dict, section: tuple[str, ...], key: str):
+    node = run
+    for part in section:
+        node = node.get(part) if isinstance(node, dict) else None
+    return None if not isinstance(node, dict) else node.get(key)
+
+
+def realism_rows(results: dict) -> list[dict]:
+    """Per arm: Dice on the held-out phantom case and on each real sample, as :class:`Stat` over seeds.
+
+    Returns
+    -------
+    list of dict
+        One per arm (sorted by name): ``arm``, ``seeds`` (list), and a
+        :class:`~rarunet_lib.report.stats.Stat` under each name of
+        :data:`REALISM_MEASURES`; ``worst_real`` is the Stat of each seed's lower
+        Dice of the two real samples (all slices).
+
+    Example
+    -------
+    >>> def run(seed, up, low):
+    ...     return {"variation": "random", "randomise": None, "seed": seed, "phantom_test": {"dice": 0.9},
+    ...             "real": {"upper_abdomen_dicom": {"dice": up}, "abdomen_3mm": {"dice": low}}}
+    >>> row, = realism_rows({"s0": run(0, 0.8, 0.6), "s1": run(1, 0.7, 0.8)})
+    >>> row["arm"], row["seeds"], round(row["upper_abdomen_dicom"].mean, 3), round(row["worst_real"].mean, 3)
+    ('random', [0, 1], 0.75, 0.65)
+    >>> row["abdomen_3mm_without_s1"].n
+    0
+    """
+    rows = []
+    for arm, runs in realism_arms(results).items():
+        row: dict = {"arm": arm, "seeds": [r.get("seed", 0) for r in runs]}
+        for name, section, key in REALISM_MEASURES:
+            row[name] = stat([_value(r, section, key) for r in runs])
+        worst = []
+        for r in runs:
+            both = [_value(r, ("real", n), "dice") for n in ("upper_abdomen_dicom", "abdomen_3mm")]
+            worst.append(None if None in both else min(both))
+        row["worst_real"] = stat(worst)
+        rows.append(row)
+    return rows

@@ -1,0 +1,49 @@
+"""The realism study's summary: arms named from the switches, Dice over seeds by hand."""
+
+import math
+
+import pytest
+
+from rarunet_lib.data import RANDOMISATIONS
+from rarunet_lib.report import realism_arm, realism_arms, realism_rows
+
+
+def _run(seed, up, low, *, without=None, variation="random", phantom=0.9, low_tl=None):
+    switches = [s for s in RANDOMISATIONS if s != without] if variation == "random" else None
+    run = {"variation": variation, "randomise": switches, "seed": seed, "phantom_test": {"dice": phantom},
+           "real": {"upper_abdomen_dicom": {"dice": up}, "abdomen_3mm": {"dice": low}}}
+    if low_tl is not None:
+        run["real_without_sacrum"] = {"abdomen_3mm": {"dice": low_tl}}
+    return run
+
+
+def test_arms_are_named_by_the_switch_turned_off():
+    assert realism_arm(_run(0, 0.5, 0.5)) == "random"
+    assert realism_arm(_run(0, 0.5, 0.5, without="posture")) == "random without posture"
+    assert realism_arm(_run(0, 0.5, 0.5, variation="mixed")) == "mixed"
+    assert realism_arm({"variation": "random", "randomise": []}) == "random without " + ", ".join(
+        sorted(RANDOMISATIONS))
+    assert realism_arm({}) == "csi"  # the oldest runs named no variation
+
+
+def test_rows_are_means_and_sample_sds_over_seeds():
+    runs = {"r0": _run(0, 0.80, 0.60, low_tl=0.62), "r1": _run(1, 0.70, 0.80, low_tl=0.84),
+            "r2": _run(2, 0.90, 0.70, low_tl=0.70), "n0": _run(0, 0.1, 0.2, without="bias")}
+    rows = {r["arm"]: r for r in realism_rows(runs)}
+    assert list(rows) == ["random", "random without bias"]
+    r = rows["random"]
+    assert r["seeds"] == [0, 1, 2]
+    assert r["upper_abdomen_dicom"].mean == pytest.approx(0.8)
+    assert r["upper_abdomen_dicom"].std == pytest.approx(0.1)  # sqrt(((-0)^2 + 0.1^2 + 0.1^2) / 2)
+    assert r["abdomen_3mm_without_s1"].mean == pytest.approx(0.72)
+    assert r["worst_real"].mean == pytest.approx((0.60 + 0.70 + 0.70) / 3)  # each seed's lower sample
+    b = rows["random without bias"]
+    assert b["worst_real"].n == 1 and math.isnan(b["worst_real"].std)
+    assert b["abdomen_3mm_without_s1"].n == 0
+
+
+def test_a_seed_twice_in_one_arm_and_a_foreign_file_are_refused():
+    with pytest.raises(ValueError, match="more than once"):
+        realism_arms({"a": _run(0, 0.5, 0.5), "b": _run(0, 0.6, 0.6)})
+    with pytest.raises(ValueError, match=r"results\['x'\] is not a realism run"):
+        realism_arms({"x": {"run_id": "unet__clean__seed0"}})
