@@ -12,6 +12,8 @@ import math
 import os
 import textwrap
 
+import numpy as np
+
 from .config import Profile, describe_environment, get_profile, seed_everything
 
 __all__ = ["setup_notebook", "glue", "glue_all", "pm", "number_text", "source_excerpt", "show_source",
@@ -68,10 +70,15 @@ except ImportError:  # pragma: no cover - depends on the environment
 def glue(name: str, value, display: bool = False) -> None:
     """Glue ``value`` under ``name`` for ``{glue:text}`name``` in the prose (a no-op without MyST-NB).
 
+    A NumPy scalar is glued as the Python number it holds: the prose shows ``7``, not
+    NumPy 2's ``np.int64(7)``.
+
     Example
     -------
     >>> glue("n_runs", 3)  # nothing is shown: the value goes to the page's prose
     """
+    if isinstance(value, np.generic):
+        value = value.item()
     if _myst_glue is not None:
         _myst_glue(name, value, display=display)
 

@@ -224,6 +224,14 @@ def test_images_loaded_with_alt_text(reports, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_prose_shows_no_numpy_scalar_reprs(page):
+    """A glued NumPy scalar once printed "np.int64(7)" in a sentence (NumPy 2's repr)."""
+    text = (HTML / f"{page}.html").read_text(encoding="utf-8")
+    found = re.findall(r"np\.(?:int|uint|float|bool_?)\d*\([^)]*\)", text)
+    assert not found, f"{page}: NumPy reprs in the page: {sorted(set(found))[:5]}"
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_equations_rendered(reports, page):
     r = reports[page]
     assert r["unrendered_math"] == 0, f"{page}: {r['unrendered_math']} of {r['n_math']} equations not rendered"

@@ -94,3 +94,14 @@ def test_schedule_breakpoints_are_in_a_legend_not_stacked_labels():
     assert labels == ["t = 0.1 k x = 0.19", "t = 0.5 k x = 0.94"]
     assert not ax.texts  # no text drawn beside the lines, where they would overlap
     plt.close(fig)
+
+
+def test_glue_hands_numpy_scalars_over_as_python_numbers(monkeypatch):
+    """NumPy 2 prints np.int64(7): a glued NumPy scalar must reach the prose as 7."""
+    from rarunet_lib import notebook
+
+    seen = {}
+    monkeypatch.setattr(notebook, "_myst_glue", lambda name, value, display: seen.update({name: value}))
+    notebook.glue_all({"n": np.int64(7), "x": np.float32(0.5), "s": "0.912", "k": 3})
+    assert seen == {"n": 7, "x": 0.5, "s": "0.912", "k": 3}
+    assert type(seen["n"]) is int and type(seen["x"]) is float
