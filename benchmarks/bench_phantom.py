@@ -31,7 +31,8 @@ def time_variation(variation: str, n_cases: int, n_slices: int, workers: int) ->
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("workers", nargs="?", type=int, default=2)
-    ap.add_argument("--variation", default="csi", help="comma-separated, e.g. csi,random")
+    ap.add_argument("--variation", default="csi,random",
+                    help="comma-separated; default csi,random (the profiles' phantom, then the randomised one)")
     ap.add_argument("--cases", type=int, default=10)
     ap.add_argument("--slices", type=int, default=500)
     args = ap.parse_args(argv)

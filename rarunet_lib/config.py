@@ -91,6 +91,11 @@ class Profile:
         Filters per level (bottleneck last) of the Table 4 family (:data:`WIDTH_MODELS`),
         when the profile trains a narrower network than the paper's (32, 64, 128, 256,
         512); ``None``: the paper's width.  The banner names it.
+    phantom : {"csi", "wide", "random"}, default "csi"
+        The phantom variation its synthetic cases are drawn from
+        (:func:`rarunet_lib.data.synthetic_case`); ``"csi"`` in every profile: the
+        committed grids of ``cpu``, ``cpu2`` and ``full`` were trained on it, and
+        ``replace(profile, phantom="random")`` trains on the randomised phantom.
     """
 
     name: str
@@ -107,6 +112,7 @@ class Profile:
     dice_over: str = "batch"
     bn_recalibration: bool = False
     filters: tuple[int, ...] | None = None
+    phantom: str = "csi"
 
     def as_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""

@@ -228,7 +228,7 @@ CASES = [
        r"\brandomise\b"),
     _c("phantom-randomise-str", lambda d: synthetic_case(0, 2, 32, variation="random", randomise="tissue"), V,
        r"\brandomise\b"),
-    _c("phantom-randomise-csi", lambda d: synthetic_case(0, 2, 32, randomise=["tissue"]), V, r"\brandomise\b"),
+    _c("phantom-randomise-csi", lambda d: synthetic_case(0, 2, 32, variation="csi", randomise=["tissue"]), V, r"\brandomise\b"),
     _c("forget-beta-over", lambda d: adl.forget_schedule(1.5, 10, 100), V, r"\bbeta\b"),
     _c("forget-ramp-zero", lambda d: adl.forget_schedule(0.5, 10, 100, ramp_epochs=0), V, r"\bramp_epochs\b"),
     _c("rank-size-no-areas", lambda d: adl.rank_noisy(LOSSES, method="size_adjusted"), V, r"\bareas\b"),

@@ -158,8 +158,8 @@ def load_dataset(source: str, profile: Profile, *, seed: int = 0, size: int | No
         a sample's name (:func:`rarunet_lib.data.demo_names`): that sample alone,
         for testing.
     profile : Profile
-        Its ``image_size``, ``n_cases``, ``slices_per_case`` and
-        ``slice_spacing`` (the phantom's) are used.
+        Its ``image_size``, ``n_cases``, ``slices_per_case``, ``slice_spacing``
+        and ``phantom`` (the phantom's variation) are used.
     seed : int, default 0
         Seed of the first phantom case (case ``i`` has seed ``seed + i``).
     size : int, optional
@@ -202,7 +202,8 @@ def load_dataset(source: str, profile: Profile, *, seed: int = 0, size: int | No
             raise ValueError(f"profile.n_cases={profile.n_cases} is not allowed for the phantom; use at least 2 "
                              "(train and test)")
         cases = synthetic_dataset(profile.n_cases, profile.slices_per_case, min(2 * size, 512), seed=seed,
-                                  slice_spacing=profile.slice_spacing, workers=workers)
+                                  slice_spacing=profile.slice_spacing, variation=profile.phantom,
+                                  workers=workers)
         train_cases, test_cases = cases[:-1], cases[-1:]
     elif source == "csi2014":
         split = load_csi2014()

@@ -100,8 +100,8 @@ def synthetic_case(
 
     Example
     -------
-    >>> c = synthetic_case(0, n_slices=4, size=64)
-    >>> c.hu.shape, c.hu.dtype.name, bool(c.labels.max() >= 8)
+    >>> csi = synthetic_case(0, n_slices=4, size=64)
+    >>> csi.hu.shape, csi.hu.dtype.name, bool(csi.labels.max() >= 8)
     ((4, 64, 64), 'int16', True)
 
     The randomised variant, and the same case without its bias field:
@@ -113,6 +113,8 @@ def synthetic_case(
     ...                       randomise=set(RANDOMISATIONS) - {"bias"})
     >>> flat.meta["bias_amp"], bool((flat.labels == r.labels).all())
     (0.0, True)
+    >>> "randomise" in csi.meta
+    False
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
