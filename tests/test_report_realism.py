@@ -24,6 +24,9 @@ def test_arms_are_named_by_the_switch_turned_off():
     assert realism_arm({"variation": "random", "randomise": []}) == "random without " + ", ".join(
         sorted(RANDOMISATIONS))
     assert realism_arm({}) == "csi"  # the oldest runs named no variation
+    wide = _run(0, 0.5, 0.5) | {"fov_range_mm": [250.0, 500.0]}
+    assert realism_arm(wide) == "random, views 250-500 mm"
+    assert len(realism_arms({"a": _run(0, 0.5, 0.5), "b": wide})) == 2  # not one arm with seed 0 twice
 
 
 def test_rows_are_means_and_sample_sds_over_seeds():

@@ -25,6 +25,9 @@ REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 def realism_arm(run: dict) -> str:
     """The arm of one realism run: ``"random"``, ``"random without bias"``, ``"mixed"``...
 
+    A field of view given to the study (``--fov-range``) is part of the arm:
+    ``"random, views 250-500 mm"``.
+
     Example
     -------
     >>> from rarunet_lib.data import RANDOMISATIONS
@@ -32,15 +35,20 @@ def realism_arm(run: dict) -> str:
     'random without bias'
     >>> realism_arm({"variation": "random", "randomise": list(RANDOMISATIONS)}), realism_arm({"variation": "mixed"})
     ('random', 'mixed')
+    >>> realism_arm({"variation": "random", "randomise": list(RANDOMISATIONS), "fov_range_mm": [250.0, 500.0]})
+    'random, views 250-500 mm'
+
     """
     variation = run.get("variation", "csi")
     switches = run.get("randomise")
-    if variation != "random" or switches is None:
-        return variation
-    from ..data.phantom import RANDOMISATIONS
+    arm = variation
+    if variation == "random" and switches is not None:
+        from ..data.phantom import RANDOMISATIONS
 
-    off = sorted(set(RANDOMISATIONS) - set(switches))
-    return "random" if not off else "random without " + ", ".join(off)
+        off = sorted(set(RANDOMISATIONS) - set(switches))
+        arm = "random" if not off else "random without " + ", ".join(off)
+    fov = run.get("fov_range_mm")
+    return arm if not fov else f"{arm}, views {fov[0]:g}-{fov[1]:g} mm"
 
 
 def realism_arms(results: dict) -> dict[str, list[dict]]:
