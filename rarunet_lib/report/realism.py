@@ -37,7 +37,6 @@ def realism_arm(run: dict) -> str:
     ('random', 'mixed')
     >>> realism_arm({"variation": "random", "randomise": list(RANDOMISATIONS), "fov_range_mm": [250.0, 500.0]})
     'random, views 250-500 mm'
-
     """
     variation = run.get("variation", "csi")
     switches = run.get("randomise")
