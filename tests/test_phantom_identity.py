@@ -99,7 +99,6 @@ def test_the_profiles_of_the_committed_grids_still_draw_the_csi_phantom(name):
     assert np.array_equal(d.train_images, x) and np.array_equal(d.train_masks, y)
 
 
-
 def test_a_profile_can_train_on_the_random_phantom():
     from rarunet_lib.config import get_profile
 
