@@ -152,6 +152,8 @@ def test_real_samples_are_test_only_and_match_their_preprocessing():
     ({"workers": 0}, r"workers=0 is not allowed; use an integer >= 1"),
     ({"profile": "quick"}, r"profile='quick' is not allowed; use a rarunet_lib.config.Profile"),
     ({"profile": replace(TINY, n_cases=1)}, r"profile.n_cases=1 is not allowed for the phantom"),
+    ({"profile": replace(TINY, phantom="randomised")},
+     r"profile.phantom='randomised' is not allowed; use one of \('csi', 'wide', 'random'\)"),
 ])
 def test_load_dataset_refuses_bad_arguments_naming_them(kwargs, match):
     args = {"source": "phantom", "profile": TINY, **kwargs}

@@ -198,6 +198,7 @@ def load_dataset(source: str, profile: Profile, *, seed: int = 0, size: int | No
     seed = check_int("seed", seed, min=0)
     workers = check_int("workers", workers, min=1)
     if source == "phantom":
+        check_choice("profile.phantom", profile.phantom, ("csi", "wide", "random"))
         if profile.n_cases < 2:
             raise ValueError(f"profile.n_cases={profile.n_cases} is not allowed for the phantom; use at least 2 "
                              "(train and test)")
