@@ -57,7 +57,7 @@ def test_drawn_parameters_stay_in_their_ranges(seed):
     assert 15 / np.sqrt(m["thickness_mm"]) - 0.1 <= m["noise_sd_hu"] <= 40 / np.sqrt(m["thickness_mm"]) + 0.1
     assert 0.0 <= m["bias_amp"] <= 0.05
     assert m["fov_mode"] in ("spine", "body")
-    assert (100 <= m["fov_mm"] <= 200) if m["fov_mode"] == "spine" else (250 <= m["fov_mm"] <= 500)
+    assert (200 <= m["fov_mm"] <= 300) if m["fov_mode"] == "spine" else (350 <= m["fov_mm"] <= 500)
     assert -120 <= hu["fat"] <= -80 and 20 <= hu["muscle"] <= 60 and -910 <= hu["lung"] <= -700
     assert 60 <= hu["cancellous"] <= 330 and 400 <= hu["cortex"] <= 1100 and 700 <= hu["dense"] <= 1500
     assert 70 <= hu["disc"] <= 100 and 0 <= hu["csf"] <= 30 and 18 <= m["age"] <= 90
@@ -92,10 +92,12 @@ def test_foreground_share_and_slice_coverage_are_in_the_stated_band():
     cases = data.synthetic_dataset(16, 24, 64, seed=500, variation="random")
     fg = np.mean([c.mask.mean() for c in cases])
     coverage = np.mean([(c.mask.sum(axis=(1, 2)) > 0).mean() for c in cases])
-    assert 0.03 <= fg <= 0.055, fg  # the paper's Table 1 implies about 4.4 %
+    # half spine-targeted views (about 1.5 %, like variation "csi"), half body views (about 0.5 %);
+    # the real samples measure 0.64 % (500 mm view) and 1.1 % (366 mm view)
+    assert 0.006 <= fg <= 0.02, fg
     assert coverage >= 0.95, coverage
     csi = np.mean([c.mask.mean() for c in data.synthetic_dataset(16, 24, 64, seed=500, variation="csi")])
-    assert csi < 0.6 * fg
+    assert fg < csi, (fg, csi)  # the body views show the vertebra smaller than CSI's
 
 
 def test_the_bias_field_changes_the_image_smoothly_and_nothing_else():

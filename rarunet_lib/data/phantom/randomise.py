@@ -28,10 +28,11 @@ noise and bias field drawn at random for every sample), within the physiological
     A smooth multiplicative field on the attenuation (HU + 1000), quadratic in the image
     and slowly varying along z, peak 0-5 % (0 to +-50 HU in soft tissue, none in air).
 ``"fov"``
-    The field of view: 80 % of cases spine-centred, 100-200 mm around the spine (like CSI, the
-    body cut off at the image edges), the others the body view of routine CT, 250-500 mm
-    (spec 3.5; ``fov_range``, when given, replaces both ranges).  The mixture puts the
-    vertebra foreground share near the 4.4 % that the paper's Table 1 implies.
+    The field of view (spec 3.5): half the cases spine-targeted like CSI, 200-300 mm around the
+    spine (the authors' figure measures about 250 mm; the body is cut off at the image edges),
+    the others the body view of routine CT, 350-500 mm (``fov_range``, when given, replaces
+    both ranges).  Spine-targeted views give about 3-4 % vertebra foreground (the paper's
+    Table 1 implies 4.4 %), body views about 1 %: the mixture teaches both scales.
 ``"body"``
     Body size (habitus 0.85-1.2), width 280-360 mm and depth 190-260 mm times the habitus,
     subcutaneous fat 5-50 mm (spec 3.4, 3.5), a more irregular outline, arms down beside the
@@ -130,8 +131,8 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         bias_coef = rng.normal(0, 1, size=6)
         bias_wave = (u(0.0, 0.5), u(150, 400), u(0, 2 * np.pi))
         # fov
-        spine_view = rng.random() < 0.8
-        fov_spine, fov_body = u(100, 200), u(250, 500)
+        spine_view = rng.random() < 0.5
+        fov_spine, fov_body = u(200, 300), u(350, 500)
         fov_given = u(*fov_range) if fov_range is not None else None
         view_jitter = rng.normal(0, 8, size=2)
         # shape

@@ -50,8 +50,9 @@ def synthetic_case(
         the CSI data (the body is cut off at the image edges); (200, 520) for
         ``variation="wide"``: routine body CT, like the real demo samples,
         shows the whole body in 350-500 mm.  For ``variation="random"`` the
-        default is a mixture: 80 % spine-centred views of 100-200 mm, the others
-        250-500 mm around the body; a given range replaces both.
+        default is a mixture: half the cases spine-targeted views of 200-300 mm
+        (like CSI), the others 350-500 mm around the body (like routine CT);
+        a given range replaces both.
     variation : {"csi", "wide", "random"}, default "csi"
         ``"csi"`` mimics the paper's data: young adults (cancellous bone about
         200-260 HU with age 18-80 around it), thin slices, a sharp bright
