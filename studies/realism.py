@@ -14,11 +14,14 @@ therefore reported twice for it: on every slice, and on the slices without S1
 Writes ``--out`` (JSON with provenance) and, beside it, an ``.npz`` of the
 real-CT predictions (bit-packed, ``real_pred__<name>``) for the book's figures.
 
-``--variation random`` trains on the randomised phantom; ``--seed`` draws other cases and
+``--variation`` is ``random`` (the default phantom) unless given; ``--seed`` draws other cases and
 another initialisation (seed 0 keeps the cases of the committed ``mixed`` run), and
 ``--without NAME`` turns one randomisation of variation ``random`` off (the ablation).
 
-Run: python studies/realism.py [--out results/realism.json] [--epochs 15] [--variation random --seed 1]
+Run: python studies/realism.py [--seed 1] [--without fov] [--variation mixed --out results/realism.json]
+
+The default ``--out`` is ``results/realism/<arm>__seed<k>.json``: ``random``, ``random-without-<name>``,
+or the variation's name.
 """
 
 from __future__ import annotations
@@ -53,14 +56,14 @@ KEYS = ("dice", "iou", "precision", "recall")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="results/realism.json")
+    ap.add_argument("--out", default=None, help="JSON to write (default: results/realism/<arm>__seed<k>.json)")
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--cases", type=int, default=8)
     ap.add_argument("--slices", type=int, default=60)
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--variation", default="mixed", choices=["csi", "wide", "mixed", "random"],
-                    help="phantom variation (see rarunet_lib.data.synthetic_case); mixed (default): every other "
-                         "training case wide (domain randomisation), the others csi; random: SynthSeg-style")
+    ap.add_argument("--variation", default="random", choices=["csi", "wide", "mixed", "random"],
+                    help="phantom variation (see rarunet_lib.data.synthetic_case); random (default): SynthSeg-"
+                         "style; mixed: every other training case wide, the others csi (results/realism.json)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the cases and of the model (default 0)")
     ap.add_argument("--without", default=None, choices=RANDOMISATIONS,
                     help="variation random only: switch this randomisation off (ablation)")
@@ -75,6 +78,10 @@ def main():
         ap.error(f"--without needs --variation random, got --variation {args.variation}")
     if args.seed < 0:
         ap.error(f"--seed must be >= 0, got {args.seed}")
+    if args.out is None:
+        arm = args.variation + (f"-without-{args.without}" if args.without else "")
+        arm += f"-fov{args.fov_range[0]:g}-{args.fov_range[1]:g}" if args.fov_range else ""
+        args.out = f"results/realism/{arm}__seed{args.seed}.json"
     t0 = time.perf_counter()
     seed_everything(args.seed, deterministic=True)  # the same numbers on every CPU run
     kinds = ["csi", "wide"] * args.cases if args.variation == "mixed" else [args.variation] * args.cases

@@ -99,10 +99,11 @@ def test_the_profiles_of_the_committed_grids_still_draw_the_csi_phantom(name):
     assert np.array_equal(d.train_images, x) and np.array_equal(d.train_masks, y)
 
 
-def test_a_profile_can_train_on_the_random_phantom():
+def test_the_quick_profile_trains_on_the_random_phantom():
     from rarunet_lib.config import get_profile
 
-    small = replace(get_profile("quick"), n_cases=2, slices_per_case=2, image_size=32, phantom="random")
+    assert get_profile("quick").phantom == "random"
+    small = replace(get_profile("quick"), n_cases=2, slices_per_case=2, image_size=32)
     d = data.load_dataset("phantom", small, seed=4)
     cases = data.synthetic_dataset(2, 2, 64, seed=4, variation="random", slice_spacing=small.slice_spacing)
     x, y, _ = data.prepare(cases[1:], 32)

@@ -42,6 +42,14 @@ def test_same_seed_gives_the_same_case_and_other_seeds_differ():
     assert a.meta["variation"] == "random" and a.hu.dtype == np.int16 and a.labels.dtype == np.uint8
 
 
+def test_the_default_phantom_is_the_randomised_one():
+    # what a user gets without naming a variation, and what the quick profile trains on
+    default = data.synthetic_case(3, n_slices=2, size=32)
+    assert default.meta["variation"] == "random"
+    assert np.array_equal(default.hu, _random(3, n=2, size=32).hu)
+    assert [c.meta["variation"] for c in data.synthetic_dataset(2, 2, 32, seed=9)] == ["random", "random"]
+
+
 def test_the_dataset_passes_the_variation_on():
     cases = data.synthetic_dataset(2, 2, 32, seed=9, variation="random")
     assert [c.meta["variation"] for c in cases] == ["random", "random"]

@@ -24,7 +24,7 @@ def synthetic_case(
     slice_spacing: float = 1.0,
     level_range: tuple[float, float] = (3.0, 13.0),
     fov_range: tuple[float, float] | None = None,
-    variation: str = "csi",
+    variation: str = "random",
     randomise: Iterable[str] | None = None,
 ) -> Case:
     """Generate one synthetic spine-CT case.
@@ -53,8 +53,10 @@ def synthetic_case(
         default is a mixture: half the cases spine-targeted views of 200-300 mm
         (like CSI), the others 350-500 mm around the body (like routine CT);
         a given range replaces both.
-    variation : {"csi", "wide", "random"}, default "csi"
-        ``"csi"`` mimics the paper's data: young adults (cancellous bone about
+    variation : {"random", "csi", "wide"}, default "random"
+        ``"random"``, the default, varies every case (below); the committed
+        grids of the ``cpu``, ``cpu2`` and ``full`` profiles were drawn from
+        ``"csi"``, which mimics the paper's data: young adults (cancellous bone about
         200-260 HU with age 18-80 around it), thin slices, a sharp bright
         cortex, no pelvis.  ``"wide"`` is domain randomisation towards routine
         body CT of any adult: age 18-90 (cancellous 100-330 HU), an apparent
