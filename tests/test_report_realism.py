@@ -5,7 +5,13 @@ import math
 import pytest
 
 from rarunet_lib.data import RANDOMISATIONS
-from rarunet_lib.report import realism_arm, realism_arms, realism_rows
+from rarunet_lib.report import (
+    load_realism_runs,
+    realism_arm,
+    realism_arms,
+    realism_rows,
+    realism_table,
+)
 
 
 def _run(seed, up, low, *, without=None, variation="random", phantom=0.9, low_tl=None):
@@ -50,3 +56,27 @@ def test_a_seed_twice_in_one_arm_and_a_foreign_file_are_refused():
         realism_arms({"a": _run(0, 0.5, 0.5), "b": _run(0, 0.6, 0.6)})
     with pytest.raises(ValueError, match=r"results\['x'\] is not a realism run"):
         realism_arms({"x": {"run_id": "unet__clean__seed0"}})
+
+
+def test_committed_runs_are_loaded_by_file_and_the_first_check_as_mixed(tmp_path):
+    import json
+
+    (tmp_path / "realism").mkdir()
+    (tmp_path / "realism" / "random__seed1.json").write_text(json.dumps(_run(1, 0.6, 0.4)))
+    (tmp_path / "realism.json").write_text(json.dumps({"real": {}, "phantom_test": {"dice": 0.7}}))
+    runs = load_realism_runs(tmp_path)
+    assert sorted(runs) == ["mixed", "random__seed1"]
+    assert realism_arm(runs["mixed"]) == "mixed" and runs["random__seed1"]["seed"] == 1
+    (tmp_path / "realism" / "broken.json").write_text("{")
+    with pytest.raises(ValueError, match="broken.json"):
+        load_realism_runs(tmp_path)
+
+
+def test_the_table_reads_mean_and_sd_one_value_or_a_dash():
+    rows = realism_rows({"s0": _run(0, 0.8, 0.6), "s1": _run(1, 0.7, 0.8), "m": _run(0, 0.5, 0.25, variation="mixed")})
+    header, cells = realism_table(rows, ["upper_abdomen_dicom", "abdomen_3mm_without_s1"])
+    assert header == ["phantom trained on", "seeds", "Dice: upper abdomen", "Dice: 3 mm without S1"]
+    # sd of 0.8 and 0.7 with ddof=1: 0.0707
+    assert cells == [["mixed", "1", "0.50", "-"], ["random", "2", "0.75 ± 0.07", "-"]]
+    with pytest.raises(ValueError, match="measures"):
+        realism_table(rows, ["dice"])

@@ -44,7 +44,15 @@ from .adl_rankings import (
     rescore,
     study_summary,
 )
-from .realism import REALISM_MEASURES, realism_arm, realism_arms, realism_rows
+from .realism import (
+    REALISM_LABELS,
+    REALISM_MEASURES,
+    load_realism_runs,
+    realism_arm,
+    realism_arms,
+    realism_rows,
+    realism_table,
+)
 from .stability import late_swing, plot_stability, stability_summary
 from .stats import Stat, fmt, num, paired_gain, sign_test, stat
 from .tables import (
@@ -101,6 +109,9 @@ __all__ = [
     "study_summary",
     "rescore",
     "REALISM_MEASURES",
+    "REALISM_LABELS",
+    "load_realism_runs",
+    "realism_table",
     "realism_arm",
     "realism_arms",
     "realism_rows",

@@ -9,9 +9,13 @@ and 8 summarise the arms with :func:`realism_arms` and :func:`realism_rows`.
 
 from __future__ import annotations
 
-from .stats import stat
+import json
+from pathlib import Path
 
-__all__ = ["REALISM_MEASURES", "realism_arm", "realism_arms", "realism_rows"]
+from .stats import Stat, stat
+
+__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "load_realism_runs", "realism_arm", "realism_arms", "realism_rows",
+           "realism_table"]
 
 #: What :func:`realism_rows` summarises per arm: (name, section of the run's JSON, key).
 REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -20,6 +24,43 @@ REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("abdomen_3mm", ("real", "abdomen_3mm"), "dice"),
     ("abdomen_3mm_without_s1", ("real_without_sacrum", "abdomen_3mm"), "dice"),
 )
+
+
+#: Column titles of :func:`realism_table`, by measure name.
+REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
+                                  "abdomen_3mm": "abdomen 3 mm", "abdomen_3mm_without_s1": "3 mm without S1"}
+
+
+def load_realism_runs(results_dir) -> dict[str, dict]:
+    """Every committed realism run: ``<results_dir>/realism/*.json`` by file stem, and ``realism.json`` as ``"mixed"``.
+
+    ``realism.json`` is the first check (every other case ``csi``, the others ``wide``),
+    written before the study took ``--variation``; it is read as that arm.
+
+    Raises
+    ------
+    ValueError
+        If a file is not a readable JSON object (naming the file).
+
+    Example
+    -------
+    >>> load_realism_runs("/nonexistent")
+    {}
+    """
+    root = Path(results_dir)
+    paths = {p.stem: p for p in sorted((root / "realism").glob("*.json"))}
+    if (root / "realism.json").is_file():
+        paths["mixed"] = root / "realism.json"
+    runs = {}
+    for name, path in paths.items():
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path}: not a readable realism result ({err})") from err
+        if not isinstance(doc, dict):
+            raise ValueError(f"{path}: a realism result holds a JSON object, got {type(doc).__name__}")
+        runs[name] = {"variation": "mixed"} | doc if name == "mixed" else doc
+    return runs
 
 
 def realism_arm(run: dict) -> str:
@@ -116,3 +157,38 @@ def realism_rows(results: dict) -> list[dict]:
         row["worst_real"] = stat(worst)
         rows.append(row)
     return rows
+
+
+def _cell(s: Stat, digits: int) -> str:
+    if not s.n:
+        return "-"
+    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}" if s.n > 1 else f"{s.mean:.{digits}f}"
+
+
+def realism_table(rows: list[dict], measures=None, digits: int = 2) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a table of :func:`realism_rows`: arm, seeds, then one Dice column per measure.
+
+    A measure over several seeds reads ``mean ± sd``, over one seed its value, over none ``-``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`realism_rows`.
+    measures : sequence of str, optional
+        Names from :data:`REALISM_LABELS` (default: all four).
+    digits : int, default 2
+
+    Example
+    -------
+    >>> row = {"arm": "random", "seeds": [0, 1], "phantom": stat([0.8, 0.9]), "abdomen_3mm": stat([0.5])}
+    >>> header, rows = realism_table([row], ["phantom", "abdomen_3mm"])
+    >>> header[2:], rows
+    (['Dice: phantom case', 'Dice: abdomen 3 mm'], [['random', '2', '0.85 ± 0.07', '0.50']])
+    """
+    measures = list(REALISM_LABELS) if measures is None else list(measures)
+    unknown = [m for m in measures if m not in REALISM_LABELS]
+    if unknown:
+        raise ValueError(f"measures={measures!r} has {unknown}; allowed: names from {list(REALISM_LABELS)}")
+    header = ["phantom trained on", "seeds"] + [f"Dice: {REALISM_LABELS[m]}" for m in measures]
+    return header, [[row["arm"], str(len(row["seeds"]))] + [_cell(row.get(m, stat([])), digits) for m in measures]
+                    for row in rows]
