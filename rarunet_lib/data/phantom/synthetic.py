@@ -103,11 +103,12 @@ def synthetic_case(
 
     Example
     -------
-    >>> csi = synthetic_case(0, n_slices=4, size=64)
-    >>> csi.hu.shape, csi.hu.dtype.name, bool(csi.labels.max() >= 8)
-    ((4, 64, 64), 'int16', True)
+    >>> case = synthetic_case(0, n_slices=4, size=64)
+    >>> case.hu.shape, case.hu.dtype.name, bool(case.labels.max() >= 8), case.meta["variation"]
+    ((4, 64, 64), 'int16', True, 'random')
+    >>> csi = synthetic_case(0, n_slices=4, size=64, variation="csi")
 
-    The randomised variant, and the same case without its bias field:
+    The randomised default, and the same case without its bias field:
 
     >>> r = synthetic_case(0, n_slices=4, size=64, variation="random")
     >>> r.meta["randomise"] == sorted(RANDOMISATIONS)
