@@ -33,6 +33,9 @@ def test_arms_are_named_by_the_switch_turned_off():
     wide = _run(0, 0.5, 0.5) | {"fov_range_mm": [250.0, 500.0]}
     assert realism_arm(wide) == "random, views 250-500 mm"
     assert len(realism_arms({"a": _run(0, 0.5, 0.5), "b": wide})) == 2  # not one arm with seed 0 twice
+    many = _run(0, 0.5, 0.5) | {"cases": 24, "slices_per_case": 20}
+    assert realism_arm(many) == "random, 24 cases of 20 slices"
+    assert realism_arm(_run(0, 0.5, 0.5) | {"cases": 8, "slices_per_case": 60}) == "random"  # the default
 
 
 def test_rows_are_means_and_sample_sds_over_seeds():

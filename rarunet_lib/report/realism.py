@@ -26,6 +26,9 @@ REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+#: The realism study's default phantom cases and slices per case (``--cases``, ``--slices``).
+STUDY_CASES, STUDY_SLICES = 8, 60
+
 #: Column titles of :func:`realism_table`, by measure name.
 REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
                                   "abdomen_3mm": "abdomen 3 mm", "abdomen_3mm_without_s1": "3 mm without S1"}
@@ -67,7 +70,8 @@ def realism_arm(run: dict) -> str:
     """The arm of one realism run: ``"random"``, ``"random without bias"``, ``"mixed"``...
 
     A field of view given to the study (``--fov-range``) is part of the arm:
-    ``"random, views 250-500 mm"``.
+    ``"random, views 250-500 mm"``, and so are cases and slices other than the study's
+    default 8 of 60 (``--cases``, ``--slices``): ``"random, 24 cases of 20 slices"``.
 
     Example
     -------
@@ -78,6 +82,8 @@ def realism_arm(run: dict) -> str:
     ('random', 'mixed')
     >>> realism_arm({"variation": "random", "randomise": list(RANDOMISATIONS), "fov_range_mm": [250.0, 500.0]})
     'random, views 250-500 mm'
+    >>> realism_arm({"variation": "random", "randomise": None, "cases": 24, "slices_per_case": 20})
+    'random, 24 cases of 20 slices'
     """
     variation = run.get("variation", "csi")
     switches = run.get("randomise")
@@ -88,7 +94,12 @@ def realism_arm(run: dict) -> str:
         off = sorted(set(RANDOMISATIONS) - set(switches))
         arm = "random" if not off else "random without " + ", ".join(off)
     fov = run.get("fov_range_mm")
-    return arm if not fov else f"{arm}, views {fov[0]:g}-{fov[1]:g} mm"
+    if fov:
+        arm += f", views {fov[0]:g}-{fov[1]:g} mm"
+    cases, slices = run.get("cases", STUDY_CASES), run.get("slices_per_case", STUDY_SLICES)
+    if (cases, slices) != (STUDY_CASES, STUDY_SLICES):
+        arm += f", {cases} cases of {slices} slices"
+    return arm
 
 
 def realism_arms(results: dict) -> dict[str, list[dict]]:
