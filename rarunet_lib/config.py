@@ -10,7 +10,8 @@ Four profiles decide how big every computation in the book is:
     paper-scale results.
 ``cpu``
     The first experiment grid (Tables 1-5) on a 2-core CPU: 64x64 slices, 6
-    cases of 64 slices of the paper-like ``"csi"`` phantom, 16 epochs, the mean of per-image Dice losses.
+    cases of 64 slices of the paper-like ``"csi"`` phantom, 16 epochs, the
+    mean of per-image Dice losses.
     Its runs did not settle (the book's appendix case study); committed under
     ``results/cpu/`` and kept reproducible.
 ``cpu2``

@@ -21,7 +21,7 @@ another initialisation (seed 0 keeps the cases of the committed ``mixed`` run), 
 Run: python studies/realism.py [--seed 1] [--without fov] [--variation mixed --out results/realism.json]
 
 The default ``--out`` is ``results/realism/<arm>__seed<k>.json``: ``random``, ``random-without-<name>``,
-or the variation's name.
+or the variation's name, with ``-<N>cases`` for ``--cases N`` (``random-24cases``: 24 patients of 20 slices).
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ def main():
     if args.out is None:
         arm = args.variation + (f"-without-{args.without}" if args.without else "")
         arm += f"-fov{args.fov_range[0]:g}-{args.fov_range[1]:g}" if args.fov_range else ""
+        arm += f"-{args.cases}cases" if args.cases != 8 else ""
+        arm += f"-{args.slices}slices" if args.cases == 8 and args.slices != 60 else ""
         args.out = f"results/realism/{arm}__seed{args.seed}.json"
     t0 = time.perf_counter()
     seed_everything(args.seed, deterministic=True)  # the same numbers on every CPU run
