@@ -48,3 +48,21 @@ def test_jobs_reach_build_sphinx_and_the_rest_reaches_jupyter_book():
 def test_a_bad_job_count_is_refused(argv):
     with pytest.raises(SystemExit, match="--jobs must be a positive integer"):
         build_book.main(argv)
+
+
+def test_a_build_that_lost_the_kernel_port_race_runs_once_more_and_no_other_failure_does():
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            return RuntimeError("Sphinx parallel build error: Kernel died before replying to kernel_info")
+        return 0
+
+    assert build_book._build_retrying_a_kernel_race(flaky, "src", jobs=4) == 0
+    assert calls == [{"jobs": 4}, {"jobs": 4}]
+
+    other = ValueError("a cell raised")
+    calls.clear()
+    assert build_book._build_retrying_a_kernel_race(lambda **kw: calls.append(kw) or other, jobs=4) is other
+    assert len(calls) == 1

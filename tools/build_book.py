@@ -19,6 +19,12 @@ chapters are spread evenly only with several processes per core: the default, 4,
 suits the book's twelve pages on two cores.  ``--jobs 1`` is plain
 ``jupyter-book build``.
 
+Parallel readers start their kernels at the same moment, and jupyter_client picks each
+kernel's TCP ports by asking the system for free ones and releasing them: two processes can
+be handed the same port, and one kernel then dies ("Address already in use", "Kernel died
+before replying to kernel_info").  A build that fails that way, and only that way, is run
+once more (:func:`_build_retrying_a_kernel_race`).
+
 Run: python tools/build_book.py [--jobs N] PATH [jupyter-book build options]
 """
 
@@ -45,6 +51,20 @@ def _declare_parallel_safe(name: str) -> None:
     module.setup = parallel_safe_setup
 
 
+#: What a kernel that lost the port race between parallel readers leaves in the build's error.
+KERNEL_RACE = ("Kernel died before replying to kernel_info", "Address already in use")
+
+
+def _build_retrying_a_kernel_race(build, *args, **kwargs):
+    """``build(*args, **kwargs)``; once more if it failed only because a kernel could not start."""
+    result = build(*args, **kwargs)
+    if isinstance(result, BaseException) and any(m in str(result) for m in KERNEL_RACE):
+        print("build_book: a kernel died on start (a port taken by a parallel reader); building again",
+              file=sys.stderr)
+        result = build(*args, **kwargs)
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     jobs = 4
@@ -59,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         _declare_parallel_safe(name)
 
     # jupyter-book's build command imports build_sphinx when it runs: patch the module's name.
-    jb_sphinx.build_sphinx = functools.partial(jb_sphinx.build_sphinx, jobs=jobs)
+    jb_sphinx.build_sphinx = functools.partial(_build_retrying_a_kernel_race, jb_sphinx.build_sphinx, jobs=jobs)
     jupyter_book_cli(["build", *args], prog_name="jupyter-book")
 
 
