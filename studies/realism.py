@@ -48,6 +48,7 @@ from rarunet_lib.data import (  # noqa: E402
 from rarunet_lib.fileio import atomic_write_json, atomic_write_npz  # noqa: E402
 from rarunet_lib.provenance import provenance  # noqa: E402
 from rarunet_lib.recipe import RunSpec, train_and_score  # noqa: E402
+from rarunet_lib.report.realism import STUDY_CASES, STUDY_SLICES  # noqa: E402
 
 #: TotalSegmentator's label id of the first sacral segment (S1).
 S1_LABEL = 26
@@ -58,8 +59,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=None, help="JSON to write (default: results/realism/<arm>__seed<k>.json)")
     ap.add_argument("--epochs", type=int, default=15)
-    ap.add_argument("--cases", type=int, default=8)
-    ap.add_argument("--slices", type=int, default=60)
+    ap.add_argument("--cases", type=int, default=STUDY_CASES)
+    ap.add_argument("--slices", type=int, default=STUDY_SLICES)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--variation", default="random", choices=["csi", "wide", "mixed", "random"],
                     help="phantom variation (see rarunet_lib.data.synthetic_case); random (default): SynthSeg-"
@@ -81,8 +82,8 @@ def main():
     if args.out is None:
         arm = args.variation + (f"-without-{args.without}" if args.without else "")
         arm += f"-fov{args.fov_range[0]:g}-{args.fov_range[1]:g}" if args.fov_range else ""
-        arm += f"-{args.cases}cases" if args.cases != 8 else ""
-        arm += f"-{args.slices}slices" if args.cases == 8 and args.slices != 60 else ""
+        arm += f"-{args.cases}cases" if args.cases != STUDY_CASES else ""
+        arm += f"-{args.slices}slices" if args.cases == STUDY_CASES and args.slices != STUDY_SLICES else ""
         args.out = f"results/realism/{arm}__seed{args.seed}.json"
     t0 = time.perf_counter()
     seed_everything(args.seed, deterministic=True)  # the same numbers on every CPU run
