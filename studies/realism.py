@@ -22,9 +22,8 @@ start anywhere from T1 to L5 (``wide``: T9 to L5).
 
 Run: python studies/realism.py [--seed 1] [--without fov] [--variation mixed --out results/realism.json]
 
-The default ``--out`` is ``results/realism/<arm>__seed<k>.json``: ``random2`` (the phantom's version;
-files named ``random-...`` hold version 1), ``random2-without-<name>``, or the variation's name, with
-``-<N>cases`` for ``--cases N`` (``random2-24cases``: 24 patients of 20 slices).
+The default ``--out`` is ``results/realism/<arm>__seed<k>.json``: ``random``, ``random-without-<name>``,
+or the variation's name, with ``-<N>cases`` for ``--cases N`` (``random-24cases``: 24 patients of 20 slices).
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ from rarunet_lib.data import (  # noqa: E402
     preprocess,
     synthetic_case,
 )
-from rarunet_lib.data.phantom import RANDOM_VERSION  # noqa: E402
 from rarunet_lib.fileio import atomic_write_json, atomic_write_npz  # noqa: E402
 from rarunet_lib.provenance import provenance  # noqa: E402
 from rarunet_lib.recipe import RunSpec, train_and_score  # noqa: E402
@@ -84,9 +82,7 @@ def main():
     if args.seed < 0:
         ap.error(f"--seed must be >= 0, got {args.seed}")
     if args.out is None:
-        # random: the phantom's version in the name (random2-...); the files named random-... are version 1
-        arm = (f"random{RANDOM_VERSION}" if args.variation == "random" else args.variation)
-        arm += f"-without-{args.without}" if args.without else ""
+        arm = args.variation + (f"-without-{args.without}" if args.without else "")
         arm += f"-fov{args.fov_range[0]:g}-{args.fov_range[1]:g}" if args.fov_range else ""
         arm += f"-{args.cases}cases" if args.cases != STUDY_CASES else ""
         arm += f"-{args.slices}slices" if args.cases == STUDY_CASES and args.slices != STUDY_SLICES else ""
@@ -120,7 +116,7 @@ def main():
         real_tl[name] = {k: r[k] for k in KEYS} | {"slices": int(keep.sum()), "of": int(len(keep))}
     out = {"provenance": provenance(seed=args.seed), "train_slices": int(len(data.train_images)),
            "image_size": args.size, "epochs": args.epochs, "variation": args.variation, "seed": args.seed,
-           "randomise": switches, "phantom_version": RANDOM_VERSION if args.variation == "random" else None,
+           "randomise": switches,
            "fov_range_mm": list(args.fov_range) if args.fov_range else None,
            "learning_rate": args.lr, "lr_schedule": args.lr_schedule, "cases": args.cases,
            "slices_per_case": args.slices, "selected_epoch": best_epoch,

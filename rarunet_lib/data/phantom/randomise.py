@@ -76,16 +76,11 @@ from .patient import _spine_pose
 from .skeleton import _rib_segments
 from .spine import SHAPE_FACTORS
 
-__all__ = ["RANDOMISATIONS", "RANDOM_VERSION", "SWITCHES_OF_VERSION"]
+__all__ = ["RANDOMISATIONS"]
 
 #: The switches of variation "random", in the order of the module docstring.
 RANDOMISATIONS: tuple[str, ...] = ("tissue", "contrast", "noise", "blur", "thickness", "bias", "fov", "body",
                                    "shape", "posture", "coverage")
-#: Version of variation "random", recorded by the realism study: 1 had the first ten switches and
-#: no hip joints; 2 added "coverage", the hip joints, the aorta at the body and the column size.
-RANDOM_VERSION = 2
-#: The switches of each version (a run of version 1 with all of its switches on is "random v1").
-SWITCHES_OF_VERSION: dict[int, tuple[str, ...]] = {1: RANDOMISATIONS[:10], 2: RANDOMISATIONS}
 #: Share of variation "random" stacks that are abdomen-pelvis scans ending in the pelvis ("coverage").
 _PELVIC_SHARE = 0.3
 
