@@ -37,33 +37,21 @@ noise and bias field drawn at random for every sample), within the physiological
 ``"body"``
     Body size (habitus 0.85-1.2), width 280-360 mm and depth 190-260 mm times the habitus,
     subcutaneous fat 5-50 mm (spec 3.4, 3.5), a more irregular outline, arms down beside the
-    body in half the cases (else raised, out of the slice); the aorta 0-4 mm in front of the
-    vertebral body (not 5 mm as in "csi"), 5 mm right to 25 mm left of the midline, radius
-    10-13.5 mm, dividing into the iliac arteries at L4, with calcified wall plaques (300-900 HU)
-    in a share of patients that grows with age (none at 30, all at 90).
+    body in half the cases (else raised, out of the slice).
 ``"shape"``
     Per vertebra and per part: body width and depth (SD 7 %), canal (8 %), pedicle width,
     lamina thickness, transverse and spinous process length (12 % each), a more irregular
-    body outline, on top of the spec 3.3 sizes by level; and per patient an in-plane size of
-    the whole column, 0.95-1.2 times those sizes (the spec's means give 15-40 % less vertebra
-    area per slice than the real samples' TotalSegmentator masks at the same levels).
+    body outline, on top of the spec 3.3 sizes by level.
 ``"posture"``
     Image rotation +-15 deg, spine rotation +-10 deg and lateral offset +-15 mm (spec 3.5), and
     along z a scoliosis-like lateral sway up to 12 mm and AP bow up to 8 mm (period 250-600 mm),
     a tilt up to 3 deg against the scanner axis, and axial rotation drifting by up to 6 deg.
-``"coverage"``
-    What the scan covers: 30 % of the stacks are abdomen-pelvis scans whose last slice lies
-    60-180 mm below the L5/S1 disc (unless ``level_range`` is given), so that the hip bones, with
-    no vertebra in the mask, are seen as often as in routine CT (a third of the real 3 mm
-    sample's slices); the other stacks start anywhere from T1 to L5 (or in ``level_range``).
 
 A switched-off randomisation leaves that part as variation "csi" draws it.  All the random
 draws of the variation come from ``numpy.random.default_rng([seed, 2])`` in a fixed order, the
 same whichever switches are on, so that turning one off changes only what it randomises.
 Ribs are always attached to their vertebrae (:func:`.skeleton._rib_segments`) and, as in the
-other variations, never in the mask; below L5 the iliac bones are those of variation "wide", and
-below them the hip joints (acetabula, femoral heads and necks, trochanters, pubic rami, ischia;
-:func:`.skeleton._hip_bones`), whichever switches are on.
+other variations, never in the mask; the pelvis below L5 is drawn as in variation "wide".
 """
 
 from __future__ import annotations
@@ -80,9 +68,7 @@ __all__ = ["RANDOMISATIONS"]
 
 #: The switches of variation "random", in the order of the module docstring.
 RANDOMISATIONS: tuple[str, ...] = ("tissue", "contrast", "noise", "blur", "thickness", "bias", "fov", "body",
-                                   "shape", "posture", "coverage")
-#: Share of variation "random" stacks that are abdomen-pelvis scans ending in the pelvis ("coverage").
-_PELVIC_SHARE = 0.3
+                                   "shape", "posture")
 
 _PHASES = ("unenhanced", "portal-venous", "arterial")
 # (low, high) HU by phase for aorta, IVC, liver, spleen, kidney (spec 3.2)
@@ -113,8 +99,7 @@ def _check_randomise(randomise, variation: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: float, fov_range, *,
-            pelvic_allowed: bool = True):
+def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: float, fov_range):
     """A function ``redraw(p)`` that randomises the patient ``p`` drawn by variation "csi" (see the module)."""
     del size, n_slices  # the same draws for every size and stack length
 
@@ -162,27 +147,10 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
                    "twist": np.deg2rad(u(0, 6))}
         # ribs and pelvis (always drawn like this in variation "random")
         rib_drop, rib_r = u(0.8, 1.2), u(3.5, 4.5)
-        pelvis = {"head_r": u(21, 26), "head_dx": u(80, 95), "ilium_w": u(0.9, 1.2), "hips": True}
-        # drawn after all of the above, so that those draws stay what they were before these existed
-        # coverage
-        pelvic_scan, pelvic_end = rng.random() < _PELVIC_SHARE, u(60, 180)
-        # shape: the patient's vertebra size
-        vert_size = u(0.95, 1.2)
-        # body: the aorta
-        aorta = {"dx": u(-5, 25), "gap": u(0, 4), "r": u(10, 13.5), "plaque": rng.random() < (age - 30) / 60,
-                 "angle": u(0, 2 * np.pi), "plaque_hu": u(300, 900)}
+        pelvis = {"head_r": u(21, 26), "head_dx": u(80, 95), "ilium_w": u(0.9, 1.2)}
 
-        pelvic_scan = pelvic_scan and pelvic_allowed  # a level_range given holds for every stack
-        if "coverage" in on and pelvic_scan:  # an abdomen-pelvis scan: the stack ends in the pelvis
-            last = p["verts"][-1]
-            end = last["top"] + last["body_h"] + last["disc_h"] + pelvic_end
-            z0 = max(end - slice_spacing * (len(p["z"]) - 1), 0.0)
-            p["z"] = z0 + slice_spacing * np.arange(len(p["z"]))
-            p["first_level"] = max(v["level"] for v in p["verts"] if v["top"] <= z0 + 1e-9)
-        p["scan"] = "abdomen-pelvis" if ("coverage" in on and pelvic_scan) else "spine"
         if "body" in on:
             p.update(body)
-            p["aorta"] = aorta
         p["arms"] = arms if ("body" in on and arms_down) else None
         p["wide"], p["pelvis"] = True, pelvis
         if "tissue" in on:
@@ -205,8 +173,6 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         if "shape" in on:
             for v, f, h in zip(p["verts"], shapes, harms, strict=True):
                 v["shape"], v["harm"] = f, h
-                v["scale"] *= vert_size  # in-plane only: the heights and z positions are already drawn
-            p["vert_size"] = vert_size
         z_mid = float(np.mean(p["z"]))
         if "posture" in on:
             p["angle"], p["spine_rot"], p["spine_dx"] = posture["angle"], posture["spine_rot"], posture["spine_dx"]
@@ -232,8 +198,7 @@ def _random_meta(p: dict, on: frozenset[str]) -> dict:
         "randomise": sorted(on),
         "thickness_mm": round(float(p["thickness"]), 2), "blur_mm": round(p["blur_mm"], 3),
         "nps_cutoff": round(p["nps_cutoff"], 3), "nps_ramp": round(p["nps_ramp"], 3),
-        "bias_amp": round(p["bias"]["amp"], 4), "fov_mode": p["fov_mode"], "scan": p["scan"],
-        "vert_size": round(p.get("vert_size", 1.0), 3),
+        "bias_amp": round(p["bias"]["amp"], 4), "fov_mode": p["fov_mode"],
         "habitus": round(p["habitus"], 3), "body_w_mm": round(p["body_w"], 1), "body_d_mm": round(p["body_d"], 1),
         "fat_mm": round(p["fat"], 1), "arms": p["arms"] is not None,
         "tissue_hu": {k: round(float(v), 1) for k, v in sorted(hu.items())},

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .geometry import _blob, _Canvas, _capsule, _minus, _Shape
+from .geometry import _blob, _Canvas, _capsule, _Shape
 from .patient import _spine_pose
 from .spine import _costal_joints
 
@@ -135,55 +135,16 @@ def _pelvis_bones(p, z, sx, sy):
     back = sy + 0.25 * below
     # iliac bones: long oblique plates lateral to the sacrum, moving forward and down
     w = pe["ilium_w"]
-    if below < (90 if pe.get("hips") else 140):
+    if below < 140:
         for side in (-1, 1):
             x0, y0 = sx + side * (45 + 10 * taper), back + 10
             x1, y1 = sx + side * (95 * w + 15 * (1 - taper)), sy - 45 + 0.3 * below
             bones.append((_capsule(x0, y0, x1, y1, 8.0 + 6.0 * (1 - taper)), "cancellous_bone"))
-    if pe.get("hips"):  # variation "random": the hip joints and the bones around them, down to 180 mm
-        return bones + _hip_bones(p, below, sx, sy)
     # femoral heads in the lowest part
     if below > 70:
         r = pe["head_r"] * float(np.clip((below - 70) / 15.0, 0.3, 1))
         for side in (-1, 1):
             bones.append((_blob(sx + side * pe["head_dx"], sy - 25, r, r), "cancellous_bone"))
-    return bones
-
-
-def _hip_bones(p: dict, below: float, sx: float, sy: float) -> list:
-    """The bones of the hips ``below`` mm under the L5/S1 disc (variation "random"); none in the mask.
-
-    The levels are those of an adult pelvis on axial CT (the real 3 mm sample's femoral heads lie
-    105-140 mm below its L5/S1 disc): the ilium thickens into the acetabular roof (70-110 mm), the
-    acetabulum cups the femoral head (95-150 mm), the femoral neck runs out to the greater
-    trochanter (120-180 mm), the superior pubic rami reach the symphysis in front (130-165 mm) and
-    the ischia lie behind the hip joints (140-180 mm).
-    """
-    pe, bones = p["pelvis"], []
-    r_head, hy = pe["head_r"], sy - 25.0
-    sym_y = -p["body_d"] / 2 + p["fat"] + 15.0  # the symphysis, behind the anterior abdominal wall
-    for side in (-1, 1):
-        hx = sx + side * pe["head_dx"]
-        if 70 < below <= 110:  # acetabular roof: the ilium's thick body above the joint
-            grow = (below - 70) / 40.0
-            bones.append((_blob(hx - side * 4, hy + 6, 12 + grow * (r_head - 6), 11 + grow * (r_head - 8)),
-                          "cancellous_bone"))
-        if 95 < below <= 150:  # the acetabulum, thick medially, around the femoral head
-            rim = r_head + 7
-            bones.append((_minus(_blob(hx - side * 3, hy, rim, rim), _blob(hx + side * 4, hy, r_head + 3, r_head + 3)),
-                          "cancellous_bone"))
-        if 98 < below <= 148:  # the femoral head, a sphere
-            r = r_head * float(np.sqrt(max(1 - ((below - 122) / 26.0) ** 2, 0.09)))
-            bones.append((_blob(hx, hy, r, r), "cancellous_bone"))
-        if 120 < below <= 180:  # femoral neck and greater trochanter
-            tx = hx + side * (r_head + 14)
-            if below <= 150:
-                bones.append((_capsule(hx, hy, tx, hy + 6, 0.55 * r_head), "cancellous_bone"))
-            bones.append((_blob(tx, hy + 8, 0.75 * r_head, 0.85 * r_head), "cancellous_bone"))
-        if 130 < below <= 165:  # superior pubic ramus, to the symphysis
-            bones.append((_capsule(hx - side * (r_head - 4), hy - 10, sx + side * 9, sym_y, 7.0), "cancellous_bone"))
-        if 140 < below <= 180:  # ischium, behind and inside the hip joint
-            bones.append((_blob(hx - side * 18, hy + 28, 11, 14), "cancellous_bone"))
     return bones
 
 
