@@ -36,6 +36,11 @@ def test_arms_are_named_by_the_switch_turned_off():
     many = _run(0, 0.5, 0.5) | {"cases": 24, "slices_per_case": 20}
     assert realism_arm(many) == "random, 24 cases of 20 slices"
     assert realism_arm(_run(0, 0.5, 0.5) | {"cases": 8, "slices_per_case": 60}) == "random"  # the default
+    # runs of a phantom version that was tried and reverted name it, and are not the default's seeds
+    v2 = _run(0, 0.5, 0.5) | {"phantom_version": 2, "randomise": sorted(RANDOMISATIONS) + ["coverage"]}
+    assert realism_arm(v2) == "random v2"
+    assert realism_arm(v2 | {"randomise": sorted(RANDOMISATIONS)}) == "random v2 without coverage"
+    assert len(realism_arms({"a": _run(0, 0.5, 0.5), "b": v2})) == 2
 
 
 def test_rows_are_means_and_sample_sds_over_seeds():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .stats import Stat, stat
 
-__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "load_realism_runs", "realism_arm", "realism_arms", "realism_rows",
+__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "TRIED_VERSIONS", "load_realism_runs", "realism_arm", "realism_arms", "realism_rows",
            "realism_table"]
 
 #: What :func:`realism_rows` summarises per arm: (name, section of the run's JSON, key).
@@ -28,6 +28,14 @@ REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 #: The realism study's default phantom cases and slices per case (``--cases``, ``--slices``).
 STUDY_CASES, STUDY_SLICES = 8, 60
+
+#: Versions of variation "random" that were tried and not kept, by the ``phantom_version`` their runs
+#: record, with their switches.  Version 2 (commit 35f36a0, reverted) added a "coverage" switch (30 %
+#: of stacks abdomen-pelvis scans ending in drawn hip joints), the aorta against the vertebral body and a
+#: per-patient column size 0.95-1.2; it transferred worse than version 1, the phantom on main.
+TRIED_VERSIONS: dict[int, tuple[str, ...]] = {
+    2: ("tissue", "contrast", "noise", "blur", "thickness", "bias", "fov", "body", "shape", "posture", "coverage"),
+}
 
 #: Column titles of :func:`realism_table`, by measure name.
 REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
@@ -84,11 +92,22 @@ def realism_arm(run: dict) -> str:
     'random, views 250-500 mm'
     >>> realism_arm({"variation": "random", "randomise": None, "cases": 24, "slices_per_case": 20})
     'random, 24 cases of 20 slices'
+
+    A run of a version of the phantom that was tried and not kept (:data:`TRIED_VERSIONS`) names it:
+
+    >>> realism_arm({"variation": "random", "phantom_version": 2, "randomise": list(TRIED_VERSIONS[2]),
+    ...              "cases": 24, "slices_per_case": 20})
+    'random v2, 24 cases of 20 slices'
     """
     variation = run.get("variation", "csi")
     switches = run.get("randomise")
     arm = variation
-    if variation == "random" and switches is not None:
+    version = run.get("phantom_version") or 1  # runs of the phantom on main record no version
+    if variation == "random" and version != 1:
+        arm = f"random v{version}"
+        off = sorted(set(TRIED_VERSIONS.get(version, ())) - set(switches or ()))
+        arm += " without " + ", ".join(off) if off else ""
+    elif variation == "random" and switches is not None:
         from ..data.phantom import RANDOMISATIONS
 
         off = sorted(set(RANDOMISATIONS) - set(switches))
