@@ -14,8 +14,8 @@ from pathlib import Path
 
 from .stats import Stat, stat
 
-__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "TRIED_VERSIONS", "load_realism_runs", "realism_arm", "realism_arms", "realism_rows",
-           "realism_table"]
+__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "TRIED_VERSIONS", "load_realism_runs", "realism_arm", "realism_arms",
+           "realism_rows", "realism_table"]
 
 #: What :func:`realism_rows` summarises per arm: (name, section of the run's JSON, key).
 REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -103,15 +103,13 @@ def realism_arm(run: dict) -> str:
     switches = run.get("randomise")
     arm = variation
     version = run.get("phantom_version") or 1  # runs of the phantom on main record no version
-    if variation == "random" and version != 1:
-        arm = f"random v{version}"
-        off = sorted(set(TRIED_VERSIONS.get(version, ())) - set(switches or ()))
+    if variation == "random" and (version != 1 or switches is not None):
+        if version == 1:
+            from ..data.phantom import RANDOMISATIONS as known
+        else:
+            arm, known = f"random v{version}", TRIED_VERSIONS.get(version, ())
+        off = sorted(set(known) - set(switches or ()))
         arm += " without " + ", ".join(off) if off else ""
-    elif variation == "random" and switches is not None:
-        from ..data.phantom import RANDOMISATIONS
-
-        off = sorted(set(RANDOMISATIONS) - set(switches))
-        arm = "random" if not off else "random without " + ", ".join(off)
     fov = run.get("fov_range_mm")
     if fov:
         arm += f", views {fov[0]:g}-{fov[1]:g} mm"
