@@ -41,6 +41,13 @@ def test_arms_are_named_by_the_switch_turned_off():
     assert realism_arm(v2) == "random v2"
     assert realism_arm(v2 | {"randomise": sorted(RANDOMISATIONS)}) == "random v2 without coverage"
     assert len(realism_arms({"a": _run(0, 0.5, 0.5), "b": v2})) == 2
+    # a single change tried on a branch is named by the commit its run records, whatever its switches
+    tried = _run(0, 0.5, 0.5) | {"provenance": {"commit": "27bb4be364fa089bf543ef129fbd73b0c44b6517"}}
+    assert realism_arm(tried) == "random v1 + cortex 450-1100 HU"
+    assert realism_arm(tried | {"cases": 24, "slices_per_case": 20}) == \
+        "random v1 + cortex 450-1100 HU, 24 cases of 20 slices"
+    assert realism_arm(_run(0, 0.5, 0.5) | {"provenance": {"commit": "a79f950" + "0" * 33}}) == "random"
+    assert len(realism_arms({"a": _run(0, 0.5, 0.5), "b": tried})) == 2
 
 
 def test_rows_are_means_and_sample_sds_over_seeds():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from .stats import Stat, stat
 
-__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "TRIED_VERSIONS", "load_realism_runs", "realism_arm", "realism_arms",
-           "realism_rows", "realism_table"]
+__all__ = ["REALISM_MEASURES", "REALISM_LABELS", "TRIED_CHANGES", "TRIED_VERSIONS", "load_realism_runs",
+           "realism_arm", "realism_arms", "realism_rows", "realism_table"]
 
 #: What :func:`realism_rows` summarises per arm: (name, section of the run's JSON, key).
 REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -36,6 +36,15 @@ STUDY_CASES, STUDY_SLICES = 8, 60
 TRIED_VERSIONS: dict[int, tuple[str, ...]] = {
     2: ("tissue", "contrast", "noise", "blur", "thickness", "bias", "fov", "body", "shape", "posture", "coverage"),
 }
+
+#: Single changes to version 1 of variation "random", each tried on a branch whose commit its runs'
+#: provenance names (the commit is reachable from main), by the commit's first eight hex digits.
+#: ``"pelvic scans"`` (00b08368): version 2's "coverage" switch alone, 30 % of the stacks
+#: abdomen-pelvis scans ending 60-180 mm below L5, into version 1's iliac bones and femoral heads.
+#: ``"cortex 450-1100 HU"`` (27bb4be3): the dense cortex of posterior elements and ribs drawn
+#: 450-1100 HU instead of 700-1500 (real posterior elements: 8.5 % of voxels over 600 HU on the
+#: 3 mm sample, 24 % on version 1's).
+TRIED_CHANGES: dict[str, str] = {"00b08368": "pelvic scans", "27bb4be3": "cortex 450-1100 HU"}
 
 #: Column titles of :func:`realism_table`, by measure name.
 REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
@@ -98,12 +107,22 @@ def realism_arm(run: dict) -> str:
     >>> realism_arm({"variation": "random", "phantom_version": 2, "randomise": list(TRIED_VERSIONS[2]),
     ...              "cases": 24, "slices_per_case": 20})
     'random v2, 24 cases of 20 slices'
+
+    So does a run of a single change to version 1 tried on a branch (:data:`TRIED_CHANGES`), by its commit:
+
+    >>> realism_arm({"variation": "random", "randomise": list(RANDOMISATIONS) + ["coverage"],
+    ...              "provenance": {"commit": "00b08368767d305af87b1d1b0100844b85451e93"}})
+    'random v1 + pelvic scans'
     """
     variation = run.get("variation", "csi")
     switches = run.get("randomise")
     arm = variation
     version = run.get("phantom_version") or 1  # runs of the phantom on main record no version
-    if variation == "random" and (version != 1 or switches is not None):
+    commit = str((run.get("provenance") or {}).get("commit", ""))
+    change = next((c for key, c in TRIED_CHANGES.items() if commit.startswith(key)), None)
+    if variation == "random" and change is not None:  # a change tried on a branch, all its switches on
+        arm = f"random v1 + {change}"
+    elif variation == "random" and (version != 1 or switches is not None):
         if version == 1:
             from ..data.phantom import RANDOMISATIONS as known
         else:
