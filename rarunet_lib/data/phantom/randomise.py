@@ -7,7 +7,8 @@ noise and bias field drawn at random for every sample), within the physiological
 ``"tissue"``
     Every tissue's HU independently (spec 3.2): fat -120 to -80, muscle 20-60, skin 10-60,
     lung -910 to -700, disc 70-100, CSF 0-30 (measured canal 25 +- 22), cartilage 100-200,
-    table 100-450, fluid 0-25, dense cortex 700-1500; the cancellous bone of any adult,
+    table 100-450, fluid 0-25, dense cortex 450-1100 (posterior elements and ribs: the apparent
+    HU of thin cortex at clinical resolution, CSI rim 350-710, max 1150); the cancellous bone of any adult,
     age 18-90 and 226 - 2.5 (age - 25) +- 44 HU (Jang 2019), within 60-330; the vertebral
     shell 250-850 HU above it, within 400-1100; soft-tissue texture SD 3-8 HU (spec 3.1).
 ``"contrast"``
@@ -118,7 +119,7 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         cancellous = float(np.clip(rng.normal(226 - 2.5 * (age - 25), 44), 60, 330))
         tissue = {"fat": u(-120, -80), "muscle": u(20, 60), "skin": u(10, 60), "lung": u(-910, -700),
                   "cancellous": cancellous, "cortex": float(np.clip(cancellous + u(250, 850), 400, 1100)),
-                  "dense": u(700, 1500), "disc": u(70, 100), "csf": u(0, 30), "cartilage": u(100, 200),
+                  "dense": u(450, 1100), "disc": u(70, 100), "csf": u(0, 30), "cartilage": u(100, 200),
                   "table": u(100, 450), "fluid": u(0, 25)}
         tex_sd = u(3, 8)
         # contrast
