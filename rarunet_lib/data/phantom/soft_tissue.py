@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .geometry import _blob, _Canvas, _Shape, _shell
+from .spine import _level_value
 
 
 def _paint_table(cv: _Canvas, p: dict, D: float) -> None:
@@ -106,10 +107,37 @@ def _paint_great_vessels(cv: _Canvas, p: dict, z: float, level: float, sx: float
                          tex: np.ndarray) -> None:
     """Aorta left-anterior of the spine (sometimes a calcified dot), IVC right-anterior from T11 down."""
     hu = p["hu"]
-    thorax = level < 11.5
-    ax_, ay_ = sx + 22, sy - 30 if thorax else sy - 32
-    cv.paint(_blob(ax_, ay_, 12, 12), hu["aorta"] + tex * 0.5)
-    if p["calcified"] and np.sin(z / 6.0) > 0.6:
-        cv.paint(_blob(ax_ + 9, ay_ - 5, 1.5, 1.5), 600.0)
+    if "aorta" in p:
+        _paint_aorta(cv, p, z, level, sx, sy, tex)
+    else:
+        thorax = level < 11.5
+        ax_, ay_ = sx + 22, sy - 30 if thorax else sy - 32
+        cv.paint(_blob(ax_, ay_, 12, 12), hu["aorta"] + tex * 0.5)
+        if p["calcified"] and np.sin(z / 6.0) > 0.6:
+            cv.paint(_blob(ax_ + 9, ay_ - 5, 1.5, 1.5), 600.0)
     if level >= 10.0:
         cv.paint(_blob(sx - 22, sy - 32, 13, 10), hu["ivc"] + tex)
+
+
+def _paint_aorta(cv: _Canvas, p: dict, z: float, level: float, sx: float, sy: float, tex: np.ndarray) -> None:
+    """Variation "random": the aorta in front of the vertebral body, touching it or nearly.
+
+    Its offset to the left (``dx``), gap to the body and radius are drawn per patient (in routine CT
+    it often lies right against the body, where an enhanced lumen is as bright as cancellous bone);
+    it divides into the common iliac arteries at L4.  Older patients have calcified plaques in its
+    wall, bright dots that move round the wall along z.
+    """
+    a, hu = p["aorta"], p["hu"]
+    v = p["verts"][min(int(level), len(p["verts"]) - 1)]
+    front = sy - _level_value("body_d", min(level, 16.0)) * v["scale"] / 2  # the body's anterior edge
+    if level < 15.3:
+        vessels = [(sx + a["dx"], front - a["gap"] - a["r"], a["r"])]
+    else:  # the common iliac arteries, moving apart
+        apart = 12.0 + 40.0 * min(level - 15.3, 1.5)
+        vessels = [(sx + a["dx"] / 2 + side * apart / 2, front - 4.0 - 6.5, 6.5) for side in (-1, 1)]
+    for x, y, r in vessels:
+        cv.paint(_blob(x, y, r, r), hu["aorta"] + tex * 0.5)
+    if a["plaque"] and np.sin(z / 9.0 + a["angle"]) > 0.2:
+        x, y, r = vessels[0]
+        ang = a["angle"] + z / 40.0
+        cv.paint(_blob(x + 0.85 * r * np.cos(ang), y + 0.85 * r * np.sin(ang), 1.8, 1.8), a["plaque_hu"])
