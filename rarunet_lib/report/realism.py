@@ -44,7 +44,10 @@ TRIED_VERSIONS: dict[int, tuple[str, ...]] = {
 #: ``"cortex 450-1100 HU"`` (27bb4be3): the dense cortex of posterior elements and ribs drawn
 #: 450-1100 HU instead of 700-1500 (real posterior elements: 8.5 % of voxels over 600 HU on the
 #: 3 mm sample, 24 % on version 1's).
-TRIED_CHANGES: dict[str, str] = {"00b08368": "pelvic scans", "27bb4be3": "cortex 450-1100 HU"}
+#: ``"aorta at the body"`` (ca640c3c): the aorta 0-4 mm in front of the vertebral body (not 5 mm), 5 mm
+#: right to 25 mm left, radius 10-13.5 mm, iliac arteries from L4, calcified plaques with age.
+TRIED_CHANGES: dict[str, str] = {"00b08368": "pelvic scans", "27bb4be3": "cortex 450-1100 HU",
+                                 "ca640c3c": "aorta at the body"}
 
 #: Column titles of :func:`realism_table`, by measure name.
 REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
