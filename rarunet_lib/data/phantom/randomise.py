@@ -159,6 +159,8 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         # drawn after all of the above, so that those draws stay what they were before these existed
         # coverage
         pelvic_scan, pelvic_end = rng.random() < _PELVIC_SHARE, u(60, 180)
+        # the hip bones: denser femoral heads in acetabular cups, long curved iliac wings
+        hips = {"head_extra": u(60, 200), "cup": u(4, 8), "wing_bow": u(0.15, 0.3), "asis": u(0.6, 0.8)}
 
         pelvic_scan = pelvic_scan and pelvic_allowed  # a level_range given holds for every stack
         if "coverage" in on and pelvic_scan:  # an abdomen-pelvis scan: the stack ends in the pelvis
@@ -171,11 +173,12 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         if "body" in on:
             p.update(body)
         p["arms"] = arms if ("body" in on and arms_down) else None
-        p["wide"], p["pelvis"] = True, pelvis
+        p["wide"], p["pelvis"] = True, pelvis | {k: hips[k] for k in ("cup", "wing_bow", "asis")}
         if "tissue" in on:
             p["age"] = age
             p["hu"].update(tissue)
             p["tex_sd"] = tex_sd
+        p["hu"]["femoral"] = p["hu"]["cancellous"] + hips["head_extra"]  # femoral heads: denser than vertebrae
         if "contrast" in on:
             p["phase"] = phase
             p["hu"].update(enh)

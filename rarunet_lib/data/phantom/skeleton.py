@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .geometry import _blob, _Canvas, _capsule, _Shape
+from .geometry import _blob, _Canvas, _capsule, _minus, _Shape
 from .patient import _spine_pose
 from .spine import _costal_joints
 
@@ -129,6 +129,8 @@ def _pelvis_bones(p, z, sx, sy):
     if below <= 0:
         return []
     pe, bones = p["pelvis"], []
+    if "cup" in pe:
+        return _hip_bones(p, below, sx, sy)
     taper = float(np.clip(1 - below / 110.0, 0.25, 1))
     # No sacrum: S1 looks like a vertebral body, and an unlabelled look-alike (the CSI masks stop at L5)
     # contradicted the labels of the bodies above it (training stalled).  Its place stays soft tissue.
@@ -145,6 +147,44 @@ def _pelvis_bones(p, z, sx, sy):
         r = pe["head_r"] * float(np.clip((below - 70) / 15.0, 0.3, 1))
         for side in (-1, 1):
             bones.append((_blob(sx + side * pe["head_dx"], sy - 25, r, r), "cancellous_bone"))
+    return bones
+
+
+def _hip_bones(p, below, sx, sy):
+    """Variation "random": long curved iliac wings, acetabular cups, femoral heads denser than the spine.
+
+    ``below``: depth (mm) below the L5/S1 disc.  Each iliac wing is a plate bowed outwards, from the
+    sacroiliac joint behind (thick) to the anterior superior iliac spine, a share ``asis`` of the
+    body's half-width out and near the middle of its depth; it is thin near the crest and thickens and
+    shortens lower down, where it becomes the body of the ilium above the acetabulum.  From 60 mm the
+    acetabular roof, then the cup around the femoral head (kind ``"femoral"``: its own denser marrow).
+    """
+    pe, bones = p["pelvis"], []
+    W, D = p["body_w"] / 2, p["body_d"] / 2
+    low = float(np.clip(below / 100.0, 0.0, 1.0))  # 0 at the disc, 1 at the acetabulum
+    hy = sy - 25
+    r = pe["head_r"]
+    if below < 105:
+        for side in (-1, 1):
+            x0, y0 = sx + side * (42 + 8 * low), sy + 12 + 0.15 * below  # the sacroiliac joint
+            x2 = side * (pe["asis"] * W * (1 - 0.3 * low) + 0.3 * low * pe["head_dx"])
+            y2 = (1 - low) * (-0.15 * D) + low * (hy - r)  # anterior end: ASIS, moving to the acetabulum
+            xm = 0.5 * (x0 + x2) + side * pe["wing_bow"] * abs(x2 - x0)
+            ym = 0.5 * (y0 + y2) + 0.1 * abs(y2 - y0)
+            r0, rm, r2 = 6.0 + 6.0 * low, 2.5 + 6.0 * low, 2.0 + 6.0 * low
+            bones.append((_capsule(x0, y0, xm, ym, 0.5 * (r0 + rm)), "cancellous_bone"))
+            bones.append((_capsule(xm, ym, x2, y2, 0.5 * (rm + r2)), "cancellous_bone"))
+    if 70 < below < 80 + 2 * r:
+        for side in (-1, 1):
+            hx = sx + side * pe["head_dx"]
+            cup = _blob(hx - side * pe["cup"], hy, r + pe["cup"] + 2.0, r + pe["cup"] + 1.0)
+            if below > 85:  # the cup around the head, open laterally
+                cup = _minus(_minus(cup, _blob(hx, hy, r + 1.5, r + 1.5)), _blob(hx + side * r, hy, r, r * 1.2))
+            bones.append((cup, "cancellous_bone"))
+    if below > 85:
+        rr = r * float(np.clip((below - 85) / 12.0, 0.3, 1))
+        for side in (-1, 1):
+            bones.append((_blob(sx + side * pe["head_dx"], hy, rr, rr), "femoral"))
     return bones
 
 
@@ -176,6 +216,10 @@ def _paint_bones(cv: _Canvas, hu: dict, shapes: list, texture: Callable[[], np.n
             cv.paint(shape, hu["cortex"])
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.2, shape.cx, shape.cy, shape.radius),
                      hu["cancellous"] - 20 + texture())
+        elif kind == "femoral":  # femoral heads (variation "random"): a shell around marrow denser than the spine's
+            cv.paint(shape, hu["cortex"])
+            cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.2, shape.cx, shape.cy, shape.radius),
+                     hu["femoral"] + texture())
         elif kind == "rib":
             cv.paint(shape, hu["dense"])
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.5, shape.cx, shape.cy, shape.radius),
