@@ -46,8 +46,10 @@ TRIED_VERSIONS: dict[int, tuple[str, ...]] = {
 #: 3 mm sample, 24 % on version 1's).
 #: ``"aorta at the body"`` (ca640c3c): the aorta 0-4 mm in front of the vertebral body (not 5 mm), 5 mm
 #: right to 25 mm left, radius 10-13.5 mm, iliac arteries from L4, calcified plaques with age.
+#: ``"pelvic scans, curved hips"`` (b287a925): the pelvic scans with long curved iliac wings, acetabular cups
+#: and femoral heads 60-200 HU denser than the vertebrae.
 TRIED_CHANGES: dict[str, str] = {"00b08368": "pelvic scans", "27bb4be3": "cortex 450-1100 HU",
-                                 "ca640c3c": "aorta at the body"}
+                                 "ca640c3c": "aorta at the body", "b287a925": "pelvic scans, curved hips"}
 
 #: Column titles of :func:`realism_table`, by measure name.
 REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
