@@ -7,6 +7,8 @@ import pytest
 from rarunet_lib.data import RANDOMISATIONS
 from rarunet_lib.report import (
     load_realism_runs,
+    realism_ablation,
+    realism_ablation_table,
     realism_arm,
     realism_arms,
     realism_rows,
@@ -95,3 +97,34 @@ def test_the_table_reads_mean_and_sd_one_value_or_a_dash():
     assert cells == [["mixed", "1", "0.50", "-"], ["random", "2", "0.75 ± 0.07", "-"]]
     with pytest.raises(ValueError, match="measures"):
         realism_table(rows, ["dice"])
+
+
+def test_the_ablation_pairs_each_switch_with_the_default_of_its_seed_and_protocol():
+    many = {"cases": 24, "slices_per_case": 20}
+    tried = {"provenance": {"commit": "27bb4be364fa089bf543ef129fbd73b0c44b6517"}}
+    runs = {"d0": _run(0, 0.60, 0.50), "d1": _run(1, 0.70, 0.40),
+            "m0": _run(0, 0.55, 0.61) | many, "m1": _run(1, 0.67, 0.53) | many, "m2": _run(2, 0.66, 0.34) | many,
+            "c0": _run(0, 0.99, 0.99) | many | tried,  # a tried change: neither a default nor an ablation
+            "t0": _run(0, 0.45, 0.58, without="tissue") | many, "t1": _run(1, 0.77, 0.23, without="tissue") | many,
+            "t3": _run(3, 0.10, 0.10, without="tissue") | many,  # no default seed 3: unpaired
+            "f0": _run(0, 0.59, 0.53, without="fov")}
+    rows = {(r["protocol"], r["switch"]): r for r in realism_ablation(runs)}
+    assert list(rows) == [("random", "fov"), ("random, 24 cases of 20 slices", "tissue")]
+    f = rows["random", "fov"]
+    assert f["seeds"] == [0] and f["unpaired"] == []
+    assert f["upper_abdomen_dicom_change"].mean == pytest.approx(-0.01)  # 0.59 - 0.60
+    assert f["abdomen_3mm_change"].mean == pytest.approx(0.03)  # 0.53 - 0.50
+    assert f["worst_change"].mean == pytest.approx(0.03)  # min(0.59, 0.53) - min(0.60, 0.50)
+    assert f["default_worst"].mean == pytest.approx(0.45)  # (0.50 + 0.40) / 2
+    t = rows["random, 24 cases of 20 slices", "tissue"]
+    assert t["seeds"] == [0, 1] and t["unpaired"] == [3]
+    assert t["upper_abdomen_dicom"].mean == pytest.approx(0.61)  # (0.45 + 0.77) / 2, seed 3 left out
+    # changes per seed: 3 mm 0.58 - 0.61 = -0.03 and 0.23 - 0.53 = -0.30; worse: 0.45 - 0.55, 0.23 - 0.53
+    assert t["abdomen_3mm_change"].mean == pytest.approx(-0.165)
+    assert t["abdomen_3mm_change"].std == pytest.approx(0.27 / math.sqrt(2))
+    assert t["worst_change"].mean == pytest.approx((-0.10 - 0.30) / 2)
+    assert t["default_worst"].mean == pytest.approx((0.55 + 0.53 + 0.34) / 3)
+    header, cells = realism_ablation_table([f])
+    assert header[:3] == ["randomisation off", "training patients", "seeds"]
+    assert realism_ablation_table([t])[1][0][1:3] == ["24 of 20 slices", "0, 1"]
+    assert cells == [["fov", "8 of 60 slices", "0", "0.59", "\u22120.01", "0.53", "+0.03"]]

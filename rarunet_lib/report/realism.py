@@ -15,7 +15,11 @@ from pathlib import Path
 from .stats import Stat, stat
 
 __all__ = ["REALISM_MEASURES", "REALISM_LABELS", "TRIED_CHANGES", "TRIED_VERSIONS", "load_realism_runs",
-           "realism_arm", "realism_arms", "realism_rows", "realism_table"]
+           "realism_ablation", "realism_ablation_table", "realism_arm", "realism_arms", "realism_rows",
+           "realism_table"]
+
+#: The real samples of the realism study, as its JSON names them.
+REAL_SAMPLES: tuple[str, ...] = ("upper_abdomen_dicom", "abdomen_3mm")
 
 #: What :func:`realism_rows` summarises per arm: (name, section of the run's JSON, key).
 REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -244,3 +248,124 @@ def realism_table(rows: list[dict], measures=None, digits: int = 2) -> tuple[lis
     header = ["phantom trained on", "seeds"] + [f"Dice: {REALISM_LABELS[m]}" for m in measures]
     return header, [[row["arm"], str(len(row["seeds"]))] + [_cell(row.get(m, stat([])), digits) for m in measures]
                     for row in rows]
+
+
+def _switched_off(run: dict) -> str | None:
+    """The one randomisation of version 1 that a run of the default phantom turned off, else None."""
+    from ..data.phantom import RANDOMISATIONS as known
+
+    commit = str((run.get("provenance") or {}).get("commit", ""))
+    switches = run.get("randomise")
+    if (run.get("variation") != "random" or (run.get("phantom_version") or 1) != 1 or switches is None
+            or any(commit.startswith(key) for key in TRIED_CHANGES)):
+        return None
+    off = set(known) - set(switches)
+    return off.pop() if len(off) == 1 and set(switches) <= set(known) else None
+
+
+def realism_ablation(results: dict) -> list[dict]:
+    """The ablation: each randomisation turned off, against the default phantom on the same seeds.
+
+    A run with one switch off (``studies/realism.py --without S``) is paired with the
+    default's run of the same seed and the same protocol (cases, slices, views): the
+    same patients, since turning a switch off undoes only its own draws
+    (:mod:`rarunet_lib.data.phantom.randomise`).  Seeds without a default run are
+    left out of the pair and listed under ``unpaired``.
+
+    Returns
+    -------
+    list of dict
+        One per (protocol, switch) with a paired seed, sorted by protocol then
+        switch: ``switch``, ``protocol`` (the default's arm, e.g. ``"random"`` or
+        ``"random, 24 cases of 20 slices"``) with its ``cases``, ``slices`` and
+        ``fov_range_mm``, ``seeds`` (paired), ``unpaired``;
+        per real sample ``<sample>`` (its Dice) and ``<sample>_change`` (its Dice
+        minus the default's), each a :class:`~rarunet_lib.report.stats.Stat` over
+        the paired seeds; ``worst_change`` (the worse real Dice minus the
+        default's), and ``default_worst`` (the default's worse real Dice over all
+        its seeds, for the spread the changes are read against).
+
+    Example
+    -------
+    >>> from rarunet_lib.data import RANDOMISATIONS
+    >>> def run(seed, up, low, off=None):
+    ...     return {"variation": "random", "seed": seed, "randomise": [s for s in RANDOMISATIONS if s != off],
+    ...             "real": {"upper_abdomen_dicom": {"dice": up}, "abdomen_3mm": {"dice": low}}}
+    >>> row, = realism_ablation({"d0": run(0, 0.6, 0.5), "d1": run(1, 0.7, 0.4), "b0": run(0, 0.5, 0.1, "bias")})
+    >>> row["switch"], row["protocol"], row["seeds"], round(row["abdomen_3mm_change"].mean, 2)
+    ('bias', 'random', [0], -0.4)
+    >>> round(row["worst_change"].mean, 2), round(row["default_worst"].mean, 2)
+    (-0.4, 0.45)
+    """
+    defaults: dict[str, dict[int, dict]] = {}
+    ablated: dict[tuple[str, str], list[dict]] = {}
+    for arm, runs in realism_arms(results).items():
+        for run in runs:
+            off = _switched_off(run)
+            if off is None:  # a default, or another arm no ablation run is paired with
+                defaults.setdefault(arm, {})[run.get("seed", 0)] = run
+            elif off is not None:
+                ablated.setdefault((realism_arm(run | {"randomise": None}), off), []).append(run)
+
+    def real(run: dict, sample: str):
+        return _value(run, ("real", sample), "dice")
+
+    def worst(run: dict):
+        both = [real(run, s) for s in REAL_SAMPLES]
+        return None if None in both else min(both)
+
+    rows = []
+    for (protocol, off), runs in sorted(ablated.items()):
+        base = defaults.get(protocol, {})
+        pairs = [(r, base[r.get("seed", 0)]) for r in runs if r.get("seed", 0) in base]
+        if not pairs:
+            continue
+        first = pairs[0][1]
+        row: dict = {"switch": off, "protocol": protocol, "seeds": [r.get("seed", 0) for r, _ in pairs],
+                     "unpaired": [r.get("seed", 0) for r in runs if r.get("seed", 0) not in base],
+                     "cases": first.get("cases", STUDY_CASES), "slices": first.get("slices_per_case", STUDY_SLICES),
+                     "fov_range_mm": first.get("fov_range_mm")}
+        for sample in REAL_SAMPLES:
+            row[sample] = stat([real(r, sample) for r, _ in pairs])
+            row[f"{sample}_change"] = stat([None if None in (real(r, sample), real(d, sample))
+                                            else real(r, sample) - real(d, sample) for r, d in pairs])
+        row["worst_change"] = stat([None if None in (worst(r), worst(d)) else worst(r) - worst(d)
+                                    for r, d in pairs])
+        row["default_worst"] = stat([worst(d) for d in base.values()])
+        rows.append(row)
+    return rows
+
+
+def _signed(s: Stat, digits: int) -> str:
+    if not s.n:
+        return "-"
+    sd = f" ± {s.std:.{digits}f}" if s.n > 1 else ""
+    return f"{s.mean:+.{digits}f}{sd}".replace("-", "\u2212")
+
+
+def realism_ablation_table(rows: list[dict], digits: int = 2) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a table of :func:`realism_ablation`: switch, patients, seeds, Dice and change per sample.
+
+    A change reads with its sign (``+0.05``, ``\u22120.12``), ``± sd`` over several seeds.
+
+    Example
+    -------
+    >>> from rarunet_lib.report.stats import stat
+    >>> row = {"switch": "bias", "cases": 8, "slices": 60, "seeds": [0], "upper_abdomen_dicom": stat([0.5]),
+    ...        "upper_abdomen_dicom_change": stat([-0.1]), "abdomen_3mm": stat([0.4]),
+    ...        "abdomen_3mm_change": stat([0.05])}
+    >>> realism_ablation_table([row])[1]
+    [['bias', '8 of 60 slices', '0', '0.50', '\u22120.10', '0.40', '+0.05']]
+    """
+    header = ["randomisation off", "training patients", "seeds"]
+    for sample in REAL_SAMPLES:
+        header += [f"Dice: {REALISM_LABELS[sample]}", "change"]
+    body = []
+    for row in rows:
+        fov = row.get("fov_range_mm")
+        patients = f"{row['cases']} of {row['slices']} slices" + (f", views {fov[0]:g}-{fov[1]:g} mm" if fov else "")
+        cells = [row["switch"], patients, ", ".join(map(str, row["seeds"]))]
+        for sample in REAL_SAMPLES:
+            cells += [_cell(row[sample], digits), _signed(row[f"{sample}_change"], digits)]
+        body.append(cells)
+    return header, body
