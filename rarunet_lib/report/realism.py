@@ -60,6 +60,18 @@ REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dico
                                   "abdomen_3mm": "abdomen 3 mm", "abdomen_3mm_without_s1": "3 mm without S1"}
 
 
+def _tried_change(run: dict) -> str | None:
+    """The change of :data:`TRIED_CHANGES` whose branch commit the run's provenance names, else None."""
+    commit = str((run.get("provenance") or {}).get("commit", ""))
+    return next((c for key, c in TRIED_CHANGES.items() if commit.startswith(key)), None)
+
+
+def _worst_real(run: dict):
+    """The lower Dice of the two real samples (all slices), None if either is missing."""
+    both = [_value(run, ("real", s), "dice") for s in REAL_SAMPLES]
+    return None if None in both else min(both)
+
+
 def load_realism_runs(results_dir) -> dict[str, dict]:
     """Every committed realism run: ``<results_dir>/realism/*.json`` by file stem, and ``realism.json`` as ``"mixed"``.
 
@@ -127,8 +139,7 @@ def realism_arm(run: dict) -> str:
     switches = run.get("randomise")
     arm = variation
     version = run.get("phantom_version") or 1  # runs of the phantom on main record no version
-    commit = str((run.get("provenance") or {}).get("commit", ""))
-    change = next((c for key, c in TRIED_CHANGES.items() if commit.startswith(key)), None)
+    change = _tried_change(run)
     if variation == "random" and change is not None:  # a change tried on a branch, all its switches on
         arm = f"random v1 + {change}"
     elif variation == "random" and (version != 1 or switches is not None):
@@ -206,11 +217,7 @@ def realism_rows(results: dict) -> list[dict]:
         row: dict = {"arm": arm, "seeds": [r.get("seed", 0) for r in runs]}
         for name, section, key in REALISM_MEASURES:
             row[name] = stat([_value(r, section, key) for r in runs])
-        worst = []
-        for r in runs:
-            both = [_value(r, ("real", n), "dice") for n in ("upper_abdomen_dicom", "abdomen_3mm")]
-            worst.append(None if None in both else min(both))
-        row["worst_real"] = stat(worst)
+        row["worst_real"] = stat([_worst_real(r) for r in runs])
         rows.append(row)
     return rows
 
@@ -254,10 +261,9 @@ def _switched_off(run: dict) -> str | None:
     """The one randomisation of version 1 that a run of the default phantom turned off, else None."""
     from ..data.phantom import RANDOMISATIONS as known
 
-    commit = str((run.get("provenance") or {}).get("commit", ""))
     switches = run.get("randomise")
     if (run.get("variation") != "random" or (run.get("phantom_version") or 1) != 1 or switches is None
-            or any(commit.startswith(key) for key in TRIED_CHANGES)):
+            or _tried_change(run) is not None):
         return None
     off = set(known) - set(switches)
     return off.pop() if len(off) == 1 and set(switches) <= set(known) else None
@@ -304,15 +310,11 @@ def realism_ablation(results: dict) -> list[dict]:
             off = _switched_off(run)
             if off is None:  # a default, or another arm no ablation run is paired with
                 defaults.setdefault(arm, {})[run.get("seed", 0)] = run
-            elif off is not None:
+            else:
                 ablated.setdefault((realism_arm(run | {"randomise": None}), off), []).append(run)
 
     def real(run: dict, sample: str):
         return _value(run, ("real", sample), "dice")
-
-    def worst(run: dict):
-        both = [real(run, s) for s in REAL_SAMPLES]
-        return None if None in both else min(both)
 
     rows = []
     for (protocol, off), runs in sorted(ablated.items()):
@@ -329,9 +331,9 @@ def realism_ablation(results: dict) -> list[dict]:
             row[sample] = stat([real(r, sample) for r, _ in pairs])
             row[f"{sample}_change"] = stat([None if None in (real(r, sample), real(d, sample))
                                             else real(r, sample) - real(d, sample) for r, d in pairs])
-        row["worst_change"] = stat([None if None in (worst(r), worst(d)) else worst(r) - worst(d)
+        row["worst_change"] = stat([None if None in (_worst_real(r), _worst_real(d)) else _worst_real(r) - _worst_real(d)
                                     for r, d in pairs])
-        row["default_worst"] = stat([worst(d) for d in base.values()])
+        row["default_worst"] = stat([_worst_real(d) for d in base.values()])
         rows.append(row)
     return rows
 
