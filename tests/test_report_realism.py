@@ -84,6 +84,10 @@ def test_committed_runs_are_loaded_by_file_and_the_first_check_as_mixed(tmp_path
     runs = load_realism_runs(tmp_path)
     assert sorted(runs) == ["mixed", "random__seed1"]
     assert realism_arm(runs["mixed"]) == "mixed" and runs["random__seed1"]["seed"] == 1
+    (tmp_path / "realism" / "ablation").mkdir()  # a batch of its own: neither in the default folder, nor mixed
+    (tmp_path / "realism" / "ablation" / "random__seed2.json").write_text(json.dumps(_run(2, 0.5, 0.3)))
+    assert sorted(load_realism_runs(tmp_path)) == ["mixed", "random__seed1"]
+    assert sorted(load_realism_runs(tmp_path, "realism/ablation")) == ["random__seed2"]
     (tmp_path / "realism" / "broken.json").write_text("{")
     with pytest.raises(ValueError, match="broken.json"):
         load_realism_runs(tmp_path)

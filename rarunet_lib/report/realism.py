@@ -72,11 +72,14 @@ def _worst_real(run: dict):
     return None if None in both else min(both)
 
 
-def load_realism_runs(results_dir) -> dict[str, dict]:
-    """Every committed realism run: ``<results_dir>/realism/*.json`` by file stem, and ``realism.json`` as ``"mixed"``.
+def load_realism_runs(results_dir, folder: str = "realism") -> dict[str, dict]:
+    """Every committed realism run: ``<results_dir>/<folder>/*.json`` by file stem, and ``realism.json`` as ``"mixed"``.
 
     ``realism.json`` is the first check (every other case ``csi``, the others ``wide``),
-    written before the study took ``--variation``; it is read as that arm.
+    written before the study took ``--variation``; it is read as that arm, with the
+    default ``folder`` only.  Another ``folder`` holds a batch of runs made on one
+    machine, such as the ablation (``"realism/ablation"``: each switch off, with the
+    default's runs it is paired with), which is not mixed with the runs of others.
 
     Raises
     ------
@@ -89,8 +92,8 @@ def load_realism_runs(results_dir) -> dict[str, dict]:
     {}
     """
     root = Path(results_dir)
-    paths = {p.stem: p for p in sorted((root / "realism").glob("*.json"))}
-    if (root / "realism.json").is_file():
+    paths = {p.stem: p for p in sorted((root / folder).glob("*.json"))}
+    if folder == "realism" and (root / "realism.json").is_file():
         paths["mixed"] = root / "realism.json"
     runs = {}
     for name, path in paths.items():
