@@ -88,6 +88,8 @@ def test_committed_runs_are_loaded_by_file_and_the_first_check_as_mixed(tmp_path
     (tmp_path / "realism" / "ablation" / "random__seed2.json").write_text(json.dumps(_run(2, 0.5, 0.3)))
     assert sorted(load_realism_runs(tmp_path)) == ["mixed", "random__seed1"]
     assert sorted(load_realism_runs(tmp_path, "realism/ablation")) == ["random__seed2"]
+    with pytest.raises(ValueError, match=r"folder: 'realism/ablations' is not a folder under"):
+        load_realism_runs(tmp_path, "realism/ablations")  # a typo, not an empty table
     (tmp_path / "realism" / "broken.json").write_text("{")
     with pytest.raises(ValueError, match="broken.json"):
         load_realism_runs(tmp_path)
@@ -128,6 +130,7 @@ def test_the_ablation_pairs_each_switch_with_the_default_of_its_seed_and_protoco
     assert t["abdomen_3mm_change"].std == pytest.approx(0.27 / math.sqrt(2))
     assert t["worst_change"].mean == pytest.approx((-0.10 - 0.30) / 2)
     assert t["default_worst"].mean == pytest.approx((0.55 + 0.53 + 0.34) / 3)
+    assert f["apart"] == 1 and t["apart"] == 1  # fov: -0.01 and +0.03; tissue seed 1: +0.10 and -0.30
     header, cells = realism_ablation_table([f])
     assert header[:3] == ["randomisation off", "training patients", "seeds"]
     assert realism_ablation_table([t])[1][0][1:3] == ["24 of 20 slices", "0, 1"]

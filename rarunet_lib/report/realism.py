@@ -84,7 +84,8 @@ def load_realism_runs(results_dir, folder: str = "realism") -> dict[str, dict]:
     Raises
     ------
     ValueError
-        If a file is not a readable JSON object (naming the file).
+        If a file is not a readable JSON object (naming the file), or if a ``folder``
+        other than the default is not a folder under ``results_dir``.
 
     Example
     -------
@@ -92,6 +93,9 @@ def load_realism_runs(results_dir, folder: str = "realism") -> dict[str, dict]:
     {}
     """
     root = Path(results_dir)
+    if folder != "realism" and not (root / folder).is_dir():
+        raise ValueError(f"folder: {str(folder)!r} is not a folder under {str(root)!r}; give one that holds "
+                         f"realism runs, e.g. 'realism/ablation'")
     paths = {p.stem: p for p in sorted((root / folder).glob("*.json"))}
     if folder == "realism" and (root / "realism.json").is_file():
         paths["mixed"] = root / "realism.json"
@@ -290,7 +294,8 @@ def realism_ablation(results: dict) -> list[dict]:
         ``fov_range_mm``, ``seeds`` (paired), ``unpaired``;
         per real sample ``<sample>`` (its Dice) and ``<sample>_change`` (its Dice
         minus the default's), each a :class:`~rarunet_lib.report.stats.Stat` over
-        the paired seeds; ``worst_change`` (the worse real Dice minus the
+        the paired seeds; ``apart`` (how many paired seeds moved one real sample
+        up and another down); ``worst_change`` (the worse real Dice minus the
         default's), and ``default_worst`` (the default's worse real Dice over all
         its seeds, for the spread the changes are read against).
 
@@ -303,8 +308,8 @@ def realism_ablation(results: dict) -> list[dict]:
     >>> row, = realism_ablation({"d0": run(0, 0.6, 0.5), "d1": run(1, 0.7, 0.4), "b0": run(0, 0.5, 0.1, "bias")})
     >>> row["switch"], row["protocol"], row["seeds"], round(row["abdomen_3mm_change"].mean, 2)
     ('bias', 'random', [0], -0.4)
-    >>> round(row["worst_change"].mean, 2), round(row["default_worst"].mean, 2)
-    (-0.4, 0.45)
+    >>> round(row["worst_change"].mean, 2), round(row["default_worst"].mean, 2), row["apart"]
+    (-0.4, 0.45, 0)
     """
     defaults: dict[str, dict[int, dict]] = {}
     ablated: dict[tuple[str, str], list[dict]] = {}
@@ -330,10 +335,12 @@ def realism_ablation(results: dict) -> list[dict]:
                      "unpaired": [r.get("seed", 0) for r in runs if r.get("seed", 0) not in base],
                      "cases": first.get("cases", STUDY_CASES), "slices": first.get("slices_per_case", STUDY_SLICES),
                      "fov_range_mm": first.get("fov_range_mm")}
+        changes = {sample: [None if None in (real(r, sample), real(d, sample)) else real(r, sample) - real(d, sample)
+                            for r, d in pairs] for sample in REAL_SAMPLES}
         for sample in REAL_SAMPLES:
             row[sample] = stat([real(r, sample) for r, _ in pairs])
-            row[f"{sample}_change"] = stat([None if None in (real(r, sample), real(d, sample))
-                                            else real(r, sample) - real(d, sample) for r, d in pairs])
+            row[f"{sample}_change"] = stat(changes[sample])
+        row["apart"] = sum(None not in moved and min(moved) < 0 < max(moved) for moved in zip(*changes.values(), strict=True))
         row["worst_change"] = stat([None if None in (_worst_real(r), _worst_real(d)) else _worst_real(r) - _worst_real(d)
                                     for r, d in pairs])
         row["default_worst"] = stat([_worst_real(d) for d in base.values()])
