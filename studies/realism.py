@@ -23,7 +23,8 @@ another initialisation (seed 0 keeps the cases of the committed ``mixed`` run), 
 Run: python studies/realism.py [--seed 1] [--without fov] [--variation mixed --out results/realism.json]
 
 The default ``--out`` is ``results/realism/<arm>__seed<k>.json``: ``random``, ``random-without-<name>``,
-or the variation's name, with ``-<N>cases`` for ``--cases N`` (``random-24cases``: 24 patients of 20 slices).
+or the variation's name, with ``-<N>cases`` for ``--cases N`` (``random-24cases``: 24 patients of 20 slices)
+and ``-<E>epochs`` for ``--epochs E`` other than 15.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from rarunet_lib.data import (  # noqa: E402
 from rarunet_lib.fileio import atomic_write_json, atomic_write_npz  # noqa: E402
 from rarunet_lib.provenance import provenance  # noqa: E402
 from rarunet_lib.recipe import RunSpec, train_and_score  # noqa: E402
-from rarunet_lib.report.realism import STUDY_CASES, STUDY_SLICES  # noqa: E402
+from rarunet_lib.report.realism import STUDY_CASES, STUDY_EPOCHS, STUDY_SLICES  # noqa: E402
 
 #: TotalSegmentator's label id of the first sacral segment (S1).
 S1_LABEL = 26
@@ -60,7 +61,7 @@ KEYS = ("dice", "iou", "precision", "recall")
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=None, help="JSON to write (default: results/realism/<arm>__seed<k>.json)")
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=STUDY_EPOCHS)
     ap.add_argument("--cases", type=int, default=STUDY_CASES)
     ap.add_argument("--slices", type=int, default=STUDY_SLICES)
     ap.add_argument("--size", type=int, default=128)
@@ -86,6 +87,7 @@ def main():
         arm += f"-fov{args.fov_range[0]:g}-{args.fov_range[1]:g}" if args.fov_range else ""
         arm += f"-{args.cases}cases" if args.cases != STUDY_CASES else ""
         arm += f"-{args.slices}slices" if args.cases == STUDY_CASES and args.slices != STUDY_SLICES else ""
+        arm += f"-{args.epochs}epochs" if args.epochs != STUDY_EPOCHS else ""
         args.out = f"results/realism/{arm}__seed{args.seed}.json"
     t0 = time.perf_counter()
     seed_everything(args.seed, deterministic=True)  # the same numbers on every CPU run

@@ -38,6 +38,10 @@ def test_arms_are_named_by_the_switch_turned_off():
     many = _run(0, 0.5, 0.5) | {"cases": 24, "slices_per_case": 20}
     assert realism_arm(many) == "random, 24 cases of 20 slices"
     assert realism_arm(_run(0, 0.5, 0.5) | {"cases": 8, "slices_per_case": 60}) == "random"  # the default
+    # a longer training is another arm: its seeds do not pool with the 15-epoch runs
+    assert realism_arm(many | {"epochs": 45}) == "random, 24 cases of 20 slices, 45 epochs"
+    assert realism_arm(many | {"epochs": 15}) == "random, 24 cases of 20 slices"
+    assert len(realism_arms({"a": many, "b": many | {"epochs": 45}})) == 2
     # runs of a phantom version that was tried and reverted name it, and are not the default's seeds
     v2 = _run(0, 0.5, 0.5) | {"phantom_version": 2, "randomise": sorted(RANDOMISATIONS) + ["coverage"]}
     assert realism_arm(v2) == "random v2"

@@ -33,6 +33,9 @@ REALISM_MEASURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 #: The realism study's default phantom cases and slices per case (``--cases``, ``--slices``).
 STUDY_CASES, STUDY_SLICES = 8, 60
 
+#: The realism study's default training epochs (``--epochs``).
+STUDY_EPOCHS = 15
+
 #: Versions of variation "random" that were tried and not kept, by the ``phantom_version`` their runs
 #: record, with their switches.  Version 2 (commit 35f36a0, reverted) added a "coverage" switch (30 %
 #: of stacks abdomen-pelvis scans ending in drawn hip joints), the aorta against the vertebral body and a
@@ -116,7 +119,8 @@ def realism_arm(run: dict) -> str:
 
     A field of view given to the study (``--fov-range``) is part of the arm:
     ``"random, views 250-500 mm"``, and so are cases and slices other than the study's
-    default 8 of 60 (``--cases``, ``--slices``): ``"random, 24 cases of 20 slices"``.
+    default 8 of 60 (``--cases``, ``--slices``): ``"random, 24 cases of 20 slices"``, and epochs
+    other than the default 15 (``--epochs``): ``"random, 45 epochs"``.
 
     Example
     -------
@@ -129,6 +133,8 @@ def realism_arm(run: dict) -> str:
     'random, views 250-500 mm'
     >>> realism_arm({"variation": "random", "randomise": None, "cases": 24, "slices_per_case": 20})
     'random, 24 cases of 20 slices'
+    >>> realism_arm({"variation": "random", "cases": 24, "slices_per_case": 20, "epochs": 45})
+    'random, 24 cases of 20 slices, 45 epochs'
 
     A run of a version of the phantom that was tried and not kept (:data:`TRIED_VERSIONS`) names it:
 
@@ -162,6 +168,9 @@ def realism_arm(run: dict) -> str:
     cases, slices = run.get("cases", STUDY_CASES), run.get("slices_per_case", STUDY_SLICES)
     if (cases, slices) != (STUDY_CASES, STUDY_SLICES):
         arm += f", {cases} cases of {slices} slices"
+    epochs = run.get("epochs", STUDY_EPOCHS)
+    if epochs != STUDY_EPOCHS:
+        arm += f", {epochs} epochs"
     return arm
 
 
