@@ -16,6 +16,7 @@ from rarunet_lib.data.phantom.acquisition import _thickness_weights
 from rarunet_lib.data.phantom.render import _paint_slice
 from rarunet_lib.data.phantom.skeleton import _attached_ribs
 from rarunet_lib.data.phantom.synthetic import _patient
+from rarunet_lib.data.phantom.spine import SHAPE_FACTORS
 
 ALL = frozenset(RANDOMISATIONS)
 THORAX = (3.0, 8.0)  # T4 to T9: every slice has ribs
@@ -74,7 +75,10 @@ def test_drawn_parameters_stay_in_their_ranges(seed):
     assert 0.85 <= m["habitus"] <= 1.2 and m["fat_mm"] <= 50 * 1.2
     assert abs(m["angle_deg"]) <= 15 and abs(m["spine_rot_deg"]) <= 10 and abs(m["spine_dx_mm"]) <= 15
     assert 0 <= m["posture"]["sway"] <= 12 and 0 <= m["posture"]["bow"] <= 8
-    assert len(m["shape"]) == 17 and all(0.75 <= f <= 1.3 for v in m["shape"] for f in v.values())
+    assert len(m["shape"]) == 17
+    assert all(0.75 <= v[k] <= 1.3 for v in m["shape"] for k in SHAPE_FACTORS)
+    assert all(0.25 <= v["arch"] <= 0.5 for v in m["shape"])
+    assert 300 <= hu["posterior"] <= 1000
 
 
 def test_ribs_touch_their_vertebrae_in_a_thoracic_case():

@@ -148,6 +148,10 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         # ribs and pelvis (always drawn like this in variation "random")
         rib_drop, rib_r = u(0.8, 1.2), u(3.5, 4.5)
         pelvis = {"head_r": u(21, 26), "head_dx": u(80, 95), "ilium_w": u(0.9, 1.2)}
+        # drawn last, so that the draws above keep their values: the posterior arch's drop (shape) and its
+        # cortex (tissue), dimmer than a rib's: real laminae and processes measure 220-270 HU (median)
+        arches = [u(0.25, 0.5) for _ in p["verts"]]
+        posterior = u(150, 600)
 
         if "body" in on:
             p.update(body)
@@ -156,6 +160,7 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         if "tissue" in on:
             p["age"] = age
             p["hu"].update(tissue)
+            p["hu"]["posterior"] = float(np.clip(cancellous + posterior, 300, 1000))
             p["tex_sd"] = tex_sd
         if "contrast" in on:
             p["phase"] = phase
@@ -171,8 +176,8 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
             p["blur_mm"] = blur
         p["bias"] = {"amp": bias_amp if "bias" in on else 0.0, "coef": bias_coef, "wave": bias_wave}
         if "shape" in on:
-            for v, f, h in zip(p["verts"], shapes, harms, strict=True):
-                v["shape"], v["harm"] = f, h
+            for v, f, h, a in zip(p["verts"], shapes, harms, arches, strict=True):
+                v["shape"], v["harm"] = f | {"arch": a}, h
         z_mid = float(np.mean(p["z"]))
         if "posture" in on:
             p["angle"], p["spine_rot"], p["spine_dx"] = posture["angle"], posture["spine_rot"], posture["spine_dx"]

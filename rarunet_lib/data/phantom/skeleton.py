@@ -181,6 +181,6 @@ def _paint_bones(cv: _Canvas, hu: dict, shapes: list, texture: Callable[[], np.n
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.5, shape.cx, shape.cy, shape.radius),
                      hu["cancellous"] + 40)
         else:  # posterior elements: dense cortex around a little marrow
-            cv.paint(shape, hu["dense"])
+            cv.paint(shape, hu.get("posterior", hu["dense"]))
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.5, shape.cx, shape.cy, shape.radius),
                      hu["cancellous"] + 60)

@@ -62,6 +62,11 @@ def _vertebra_parts(v, z, spine_x, spine_y, rot):
     parts = []  # (shape, kind) kind in body / dense / facet
     in_body = 0 <= depth <= v["body_h"]
     p = depth / v["body_h"] if v["body_h"] > 0 else 0.0
+    # the posterior arch (laminae, spinous process) sits lower than the body by ``arch`` body heights and
+    # overhangs the disc below (variation "random"; 0 keeps the arch level with the body)
+    arch = f.get("arch", 0.0)
+    pa = p - arch
+    in_arch = 0 <= depth <= v["body_h"] + (v["disc_h"] if arch > 0 else 0.0)
     canal_cy = bd + cry + 0.5 + _level_value("pedicle_len", lvl) * 0.3
     if in_body:
         waist = 0.93 + 0.07 * abs(2 * p - 1)
@@ -79,7 +84,7 @@ def _vertebra_parts(v, z, spine_x, spine_y, rot):
             x1, y1 = at(side * ped_lat, canal_cy + cry * 0.3)
             parts.append((_capsule(x0, y0, x1, y1, pw / 2), "dense"))
     lam_back = canal_cy + cry + 3.0
-    if in_body and 0.08 <= p <= 0.9:  # laminae
+    if in_arch and 0.08 <= pa <= 0.9:  # laminae
         for side in (-1, 1):
             x0, y0 = at(side * ped_lat, canal_cy + cry * 0.3)
             x1, y1 = at(0, lam_back)
@@ -95,16 +100,17 @@ def _vertebra_parts(v, z, spine_x, spine_y, rot):
     # continue below the vertebra as a separate island further back.
     sp_len, slope = _level_value("sp_len", lvl) * s * f["sp"], _level_value("sp_slope", lvl)
     sp_start = lam_back - 1.0
-    if in_body and 0.3 <= p <= 0.95:
-        frac = (p - 0.3) / 0.65
+    if in_arch and 0.3 <= pa <= 0.95:
+        frac = (pa - 0.3) / 0.65
         reach = sp_len * (0.5 + 0.5 * frac) if slope > 0.4 else sp_len
         x0, y0 = at(0, sp_start)
         x1, y1 = at(0, sp_start + reach)
         parts.append((_capsule(x0, y0, x1, y1, 3.0 * s), "dense"))
     below = depth - v["body_h"]
+    below_arch = below - arch * v["body_h"]
     tail = slope * (v["disc_h"] + 12.0)
-    if slope > 0.4 and 0 < below < tail:  # the sloping tip, an island in lower slices
-        frac = below / tail
+    if slope > 0.4 and 0 < below_arch < tail:  # the sloping tip, an island in lower slices
+        frac = below_arch / tail
         w0 = sp_start + sp_len * (0.55 + 0.45 * frac)
         x0, y0 = at(0, w0)
         x1, y1 = at(0, w0 + 8.0 * s)
