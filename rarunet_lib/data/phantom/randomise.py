@@ -7,9 +7,10 @@ noise and bias field drawn at random for every sample), within the physiological
 ``"tissue"``
     Every tissue's HU independently (spec 3.2): fat -120 to -80, muscle 20-60, skin 10-60,
     lung -910 to -700, disc 70-100, CSF 0-30 (measured canal 25 +- 22), cartilage 100-200,
-    table 100-450, fluid 0-25, dense cortex 700-1500; the cancellous bone of any adult,
-    age 18-90 and 226 - 2.5 (age - 25) +- 44 HU (Jang 2019), within 60-330; the vertebral
-    shell 250-850 HU above it, within 400-1100; soft-tissue texture SD 3-8 HU (spec 3.1).
+    table 100-450, fluid 0-25; the cancellous bone of any adult, age 18-90 and
+    226 - 2.5 (age - 25) +- 44 HU (Jang 2019), within 60-330; every bone's shell 100-550 HU
+    above it, within 250-850, and dense cortex (posterior elements, ribs) 200-800 HU above
+    it, within 300-1100; soft-tissue texture SD 3-8 HU (spec 3.1).
 ``"contrast"``
     The phase, unenhanced (35 %), portal-venous (45 %) or arterial (20 %), and aorta, IVC,
     liver, spleen and kidney HU within that phase's range (spec 3.2; arterial liver, spleen,
@@ -148,6 +149,10 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         # ribs and pelvis (always drawn like this in variation "random")
         rib_drop, rib_r = u(0.8, 1.2), u(3.5, 4.5)
         pelvis = {"head_r": u(21, 26), "head_dx": u(80, 95), "ilium_w": u(0.9, 1.2)}
+        # drawn last, so that the draws above keep their values: every bone's cortex dimmer, as the real samples
+        # show it (mask HU 90th percentile 400-540, version 1's 650-1050): shells and dense bone at 1-3 mm
+        # voxels average with the marrow beside them
+        cortex_gap, dense_gap = u(100, 550), u(200, 800)
 
         if "body" in on:
             p.update(body)
@@ -156,6 +161,8 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         if "tissue" in on:
             p["age"] = age
             p["hu"].update(tissue)
+            p["hu"]["cortex"] = float(np.clip(cancellous + cortex_gap, 250, 850))
+            p["hu"]["dense"] = float(np.clip(cancellous + dense_gap, 300, 1100))
             p["tex_sd"] = tex_sd
         if "contrast" in on:
             p["phase"] = phase
