@@ -148,6 +148,9 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         # ribs and pelvis (always drawn like this in variation "random")
         rib_drop, rib_r = u(0.8, 1.2), u(3.5, 4.5)
         pelvis = {"head_r": u(21, 26), "head_dx": u(80, 95), "ilium_w": u(0.9, 1.2)}
+        # pelvic cortex: thick and bright around dim marrow (drawn last, so earlier draws keep their values)
+        pelvis["cortex_mm"], pelvic_rise = u(2.0, 4.0), u(500, 1000)
+        pelvis["acetabulum_mm"], pelvis["joint_mm"] = u(3.0, 5.0), u(1.5, 3.0)
 
         if "body" in on:
             p.update(body)
@@ -185,6 +188,7 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
             if spine_view:
                 sx, sy, _ = _spine_pose(p, z_mid)
                 p["view_centre"] = (sx + view_jitter[0], sy + 10.0 + view_jitter[1])
+        p["hu"]["pelvic_cortex"] = float(np.clip(p["hu"]["cancellous"] + pelvic_rise, 700, 1400))
         p["slice_spacing"] = slice_spacing
         p["rib_segments"] = _rib_segments(p, rib_drop, rib_r)
 

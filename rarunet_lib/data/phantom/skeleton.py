@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .geometry import _blob, _Canvas, _capsule, _Shape
+from .geometry import _blob, _Canvas, _capsule, _Shape, _shell
 from .patient import _spine_pose
 from .spine import _costal_joints
 
@@ -139,13 +139,28 @@ def _pelvis_bones(p, z, sx, sy):
         for side in (-1, 1):
             x0, y0 = sx + side * (45 + 10 * taper), back + 10
             x1, y1 = sx + side * (95 * w + 15 * (1 - taper)), sy - 45 + 0.3 * below
-            bones.append((_capsule(x0, y0, x1, y1, 8.0 + 6.0 * (1 - taper)), "cancellous_bone"))
+            bones += _pelvic(pe, _capsule(x0, y0, x1, y1, 8.0 + 6.0 * (1 - taper)))
     # femoral heads in the lowest part
     if below > 70:
         r = pe["head_r"] * float(np.clip((below - 70) / 15.0, 0.3, 1))
         for side in (-1, 1):
-            bones.append((_blob(sx + side * pe["head_dx"], sy - 25, r, r), "cancellous_bone"))
+            hx, hy = sx + side * pe["head_dx"], sy - 25
+            if "acetabulum_mm" in pe:  # the acetabular cup: a thick medial rim across the joint space
+                t, gap = pe["acetabulum_mm"], pe["joint_mm"]
+                ring = _shell(_blob(hx, hy, r + gap + t, r + gap + t), t)
+                cup = _Shape(lambda x, y, ring=ring, hx=hx, side=side, r=r: np.maximum(
+                    ring.sdf(x, y), side * (x - hx) - 0.3 * r), ring.cx, ring.cy, ring.radius)
+                bones.append((cup, "pelvic_cortex"))
+            bones += _pelvic(pe, _blob(hx, hy, r, r))
     return bones
+
+
+def _pelvic(pe: dict, shape) -> list:
+    """A pelvic bone: a thick bright cortex around dim marrow (variation "random"), else a thin shell."""
+    if "cortex_mm" not in pe:
+        return [(shape, "cancellous_bone")]
+    inner = _Shape(lambda x, y, sh=shape, t=pe["cortex_mm"]: sh.sdf(x, y) + t, shape.cx, shape.cy, shape.radius)
+    return [(shape, "pelvic_cortex"), (inner, "pelvic_marrow")]
 
 
 def _arm_bones(p: dict, W: float) -> list:
@@ -176,6 +191,10 @@ def _paint_bones(cv: _Canvas, hu: dict, shapes: list, texture: Callable[[], np.n
             cv.paint(shape, hu["cortex"])
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.2, shape.cx, shape.cy, shape.radius),
                      hu["cancellous"] - 20 + texture())
+        elif kind == "pelvic_cortex":  # variation "random": the thick cortex of the pelvis and hips
+            cv.paint(shape, hu["pelvic_cortex"])
+        elif kind == "pelvic_marrow":
+            cv.paint(shape, hu["cancellous"] - 20 + texture())
         elif kind == "rib":
             cv.paint(shape, hu["dense"])
             cv.paint(_Shape(lambda x, y, sh=shape: sh.sdf(x, y) + 1.5, shape.cx, shape.cy, shape.radius),
