@@ -18,7 +18,9 @@ real-CT predictions (bit-packed, ``real_pred__<name>``) for the book's figures.
 
 ``--variation`` is ``random`` (the default phantom) unless given; ``--seed`` draws other cases and
 another initialisation (seed 0 keeps the cases of the committed ``mixed`` run), and
-``--without NAME`` turns one randomisation of variation ``random`` off (the ablation).
+``--without NAME`` turns one randomisation of variation ``random`` off (the ablation).  Variation
+``random`` draws its own scan ranges (the whole column, and 30 % abdomen-pelvis scans); the others
+start anywhere from T1 to L5 (``wide``: T9 to L5).
 
 Run: python studies/realism.py [--seed 1] [--without fov] [--variation mixed --out results/realism.json]
 
@@ -96,7 +98,7 @@ def main():
     switches = sorted(set(RANDOMISATIONS) - {args.without}) if args.variation == "random" else None
     base = 500 + 1000 * args.seed
     cases = [synthetic_case(base + i, args.slices, 2 * args.size, slice_spacing=3.0,
-                            level_range=(8.0, 16.0) if kinds[i] == "wide" else (0.0, 16.0),
+                            level_range={"wide": (8.0, 16.0), "random": None}.get(kinds[i], (0.0, 16.0)),
                             variation=kinds[i], fov_range=fov, randomise=switches) for i in range(args.cases)]
     data = dataset_from_cases(cases[:-1], cases[-1:], args.size, source="phantom", seed=base)
     demos = {name: load_demo(name) for name in demo_names()}

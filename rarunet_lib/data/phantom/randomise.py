@@ -46,6 +46,11 @@ noise and bias field drawn at random for every sample), within the physiological
     Image rotation +-15 deg, spine rotation +-10 deg and lateral offset +-15 mm (spec 3.5), and
     along z a scoliosis-like lateral sway up to 12 mm and AP bow up to 8 mm (period 250-600 mm),
     a tilt up to 3 deg against the scanner axis, and axial rotation drifting by up to 6 deg.
+``"coverage"``
+    What the scan covers: 30 % of the stacks are abdomen-pelvis scans whose last slice lies
+    60-180 mm below the L5/S1 disc (unless ``level_range`` is given), so that the pelvis (iliac
+    bones, femoral heads), with no vertebra in the mask, are seen as often as in routine CT (a third of the real 3 mm
+    sample's slices); the other stacks start anywhere from T1 to L5 (or in ``level_range``).
 
 A switched-off randomisation leaves that part as variation "csi" draws it.  All the random
 draws of the variation come from ``numpy.random.default_rng([seed, 2])`` in a fixed order, the
@@ -68,7 +73,9 @@ __all__ = ["RANDOMISATIONS"]
 
 #: The switches of variation "random", in the order of the module docstring.
 RANDOMISATIONS: tuple[str, ...] = ("tissue", "contrast", "noise", "blur", "thickness", "bias", "fov", "body",
-                                   "shape", "posture")
+                                   "shape", "posture", "coverage")
+#: Share of variation "random" stacks that are abdomen-pelvis scans ending in the pelvis ("coverage").
+_PELVIC_SHARE = 0.3
 
 _PHASES = ("unenhanced", "portal-venous", "arterial")
 # (low, high) HU by phase for aorta, IVC, liver, spleen, kidney (spec 3.2)
@@ -99,7 +106,8 @@ def _check_randomise(randomise, variation: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: float, fov_range):
+def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: float, fov_range, *,
+            pelvic_allowed: bool = True):
     """A function ``redraw(p)`` that randomises the patient ``p`` drawn by variation "csi" (see the module)."""
     del size, n_slices  # the same draws for every size and stack length
 
@@ -148,10 +156,21 @@ def _redraw(rng, on: frozenset[str], size: int, n_slices: int, slice_spacing: fl
         # ribs and pelvis (always drawn like this in variation "random")
         rib_drop, rib_r = u(0.8, 1.2), u(3.5, 4.5)
         pelvis = {"head_r": u(21, 26), "head_dx": u(80, 95), "ilium_w": u(0.9, 1.2)}
-        # pelvic cortex: thick and bright around dim marrow (drawn last, so earlier draws keep their values)
+        # drawn after all of the above, so that those draws stay what they were before these existed
+        # coverage
+        pelvic_scan, pelvic_end = rng.random() < _PELVIC_SHARE, u(60, 180)
+        # pelvic cortex: thick and bright around dim marrow (drawn after the coverage)
         pelvis["cortex_mm"], pelvic_rise = u(2.0, 4.0), u(500, 1000)
         pelvis["acetabulum_mm"], pelvis["joint_mm"] = u(3.0, 5.0), u(1.5, 3.0)
 
+        pelvic_scan = pelvic_scan and pelvic_allowed  # a level_range given holds for every stack
+        if "coverage" in on and pelvic_scan:  # an abdomen-pelvis scan: the stack ends in the pelvis
+            last = p["verts"][-1]
+            end = last["top"] + last["body_h"] + last["disc_h"] + pelvic_end
+            z0 = max(end - slice_spacing * (len(p["z"]) - 1), 0.0)
+            p["z"] = z0 + slice_spacing * np.arange(len(p["z"]))
+            p["first_level"] = max(v["level"] for v in p["verts"] if v["top"] <= z0 + 1e-9)
+        p["scan"] = "abdomen-pelvis" if ("coverage" in on and pelvic_scan) else "spine"
         if "body" in on:
             p.update(body)
         p["arms"] = arms if ("body" in on and arms_down) else None
@@ -202,7 +221,7 @@ def _random_meta(p: dict, on: frozenset[str]) -> dict:
         "randomise": sorted(on),
         "thickness_mm": round(float(p["thickness"]), 2), "blur_mm": round(p["blur_mm"], 3),
         "nps_cutoff": round(p["nps_cutoff"], 3), "nps_ramp": round(p["nps_ramp"], 3),
-        "bias_amp": round(p["bias"]["amp"], 4), "fov_mode": p["fov_mode"],
+        "bias_amp": round(p["bias"]["amp"], 4), "fov_mode": p["fov_mode"], "scan": p["scan"],
         "habitus": round(p["habitus"], 3), "body_w_mm": round(p["body_w"], 1), "body_d_mm": round(p["body_d"], 1),
         "fat_mm": round(p["fat"], 1), "arms": p["arms"] is not None,
         "tissue_hu": {k: round(float(v), 1) for k, v in sorted(hu.items())},

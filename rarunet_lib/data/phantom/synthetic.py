@@ -22,7 +22,7 @@ def synthetic_case(
     size: int = 512,
     *,
     slice_spacing: float = 1.0,
-    level_range: tuple[float, float] = (3.0, 13.0),
+    level_range: tuple[float, float] | None = None,
     fov_range: tuple[float, float] | None = None,
     variation: str = "random",
     randomise: Iterable[str] | None = None,
@@ -40,10 +40,14 @@ def synthetic_case(
         ``fov_range``).
     slice_spacing : float, default 1.0
         Distance between slices in mm (1 mm as in the CSI data).
-    level_range : (float, float), default (3.0, 13.0)
+    level_range : (float, float), optional
         Range of the first slice's level (0 = top of T1 ... 16 = top of L5).  A
         long stack starts higher if it must, to fit; it may run up to 120 mm
-        beyond L5 into the sacral region (slices with empty masks).
+        beyond L5 into the sacral region (slices with empty masks).  Default
+        (3.0, 13.0) for ``"csi"`` and ``"wide"``; for ``"random"`` the whole
+        column, (0.0, 16.0), and (its ``"coverage"``) 30 % of the stacks are
+        abdomen-pelvis scans that end 60-180 mm below L5 instead; a given
+        range holds for every stack.
     fov_range : (float, float), optional
         Range (mm) of the square field of view drawn per case.  Default
         (200, 340) for ``variation="csi"``: spine-targeted reconstructions like
@@ -72,8 +76,9 @@ def synthetic_case(
         along z), a bias field, field of view, body size, vertebra shape by
         part, posture (rotation, offset, tilt, scoliosis-like drift along z);
         its ribs are attached to their vertebrae (heads on the bodies, necks
-        against the transverse processes), and below L5 it has the pelvis of
-        ``"wide"``; see :mod:`rarunet_lib.data.phantom.randomise` for the
+        against the transverse processes), below L5 it has the iliac bones
+        of ``"wide"`` and below them the hip joints, and a share of its stacks
+        cover the pelvis (``"coverage"``); see :mod:`rarunet_lib.data.phantom.randomise` for the
         ranges and their sources.  The ``"csi"`` cases are the same with or
         without the other options' code: the parameters of ``"wide"`` and
         ``"random"`` come from further generators seeded by ``seed``.
@@ -81,7 +86,8 @@ def synthetic_case(
         Variation ``"random"`` only: the randomisations to switch on, names
         from :data:`~rarunet_lib.data.phantom.RANDOMISATIONS` (``"tissue"``,
         ``"contrast"``, ``"noise"``, ``"blur"``, ``"thickness"``, ``"bias"``,
-        ``"fov"``, ``"body"``, ``"shape"``, ``"posture"``); default all.  A
+        ``"fov"``, ``"body"``, ``"shape"``, ``"posture"``, ``"coverage"``);
+        default all.  A
         switched-off one is drawn as for ``"csi"``, and the others are drawn
         exactly as with it on (for ablations).
 
@@ -128,6 +134,9 @@ def synthetic_case(
         raise ValueError(f"size must be a positive multiple of 16, got {size!r}")
     if not slice_spacing > 0:
         raise ValueError(f"slice_spacing must be > 0 mm, got {slice_spacing!r}")
+    levels_given = level_range is not None
+    if level_range is None:
+        level_range = (0.0, 16.0) if variation == "random" else (3.0, 13.0)
     lo, hi = level_range
     if not 0 <= lo <= hi <= len(LEVEL_NAMES) - 1:
         raise ValueError(f"level_range must satisfy 0 <= low <= high <= 16, got {level_range!r}")
@@ -142,7 +151,7 @@ def synthetic_case(
         raise ValueError(f"fov_range must satisfy 100 <= low <= high <= 700 (mm), got {fov_range!r}")
     rng = np.random.default_rng(seed)
     p = _patient(rng, int(seed), int(n_slices), int(size), float(slice_spacing), (lo, hi), (float(f_lo), float(f_hi)),
-                 variation, on, given_fov is not None)
+                 variation, on, given_fov is not None, levels_given)
     if variation == "random":
         hu, labels = _render_random_stack(p, int(size), int(seed))
     else:
@@ -169,13 +178,13 @@ def synthetic_case(
 
 
 def _patient(rng, seed: int, n_slices: int, size: int, slice_spacing: float, level_range, fov_range,
-             variation: str, on: frozenset[str], fov_given: bool) -> dict:
+             variation: str, on: frozenset[str], fov_given: bool, levels_given: bool = False) -> dict:
     """The drawn parameters of a case (``rng`` is the case's generator, the later slices draw from it too)."""
     wide_rng = np.random.default_rng([seed, 1]) if variation == "wide" else None
     redraw = None
     if variation == "random":
         redraw = _redraw(np.random.default_rng([seed, 2]), on, size, n_slices, slice_spacing,
-                         fov_range if fov_given else None)
+                         fov_range if fov_given else None, pelvic_allowed=not levels_given)
     return _draw_patient(rng, size, n_slices, slice_spacing, level_range, fov_range, wide_rng, redraw)
 
 
