@@ -62,9 +62,14 @@ TRIED_VERSIONS: dict[int, tuple[str, ...]] = {
 #: ``"dimmer bone"`` (3c17e621): every bone's shell 100-550 HU above the cancellous bone (within 250-850) and
 #: the dense cortex of posterior elements and ribs 200-800 above it (within 300-1100) (the real vertebra
 #: masks' 90th HU percentile: 400-540; version 1's: about 650-1050).
+#: ``"thick pelvic cortex, pelvic scans"`` (09379326): the pelvic scans, with the iliac bones and femoral
+#: heads drawn as a 2-4 mm cortex 500-1000 HU above the cancellous bone (within 700-1400) around dim
+#: marrow, and acetabular cups 3-5 mm thick across a 1.5-3 mm joint space (the real 3 mm sample's bone
+#: outside the vertebra masks, pixels over 180 HU: median 316 HU below S1, against 172 in the masks).
 TRIED_CHANGES: dict[str, str] = {"00b08368": "pelvic scans", "27bb4be3": "cortex 450-1100 HU",
                                  "ca640c3c": "aorta at the body", "b287a925": "pelvic scans, curved hips",
-                                 "c70655ab": "lower, dimmer arch", "3c17e621": "dimmer bone"}
+                                 "c70655ab": "lower, dimmer arch", "3c17e621": "dimmer bone",
+                                 "09379326": "thick pelvic cortex, pelvic scans"}
 
 #: Column titles of :func:`realism_table`, by measure name.
 REALISM_LABELS: dict[str, str] = {"phantom": "phantom case", "upper_abdomen_dicom": "upper abdomen",
